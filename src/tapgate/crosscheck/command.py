@@ -1,0 +1,7 @@
+"""Sub-command registration (placeholder until the crosscheck piece lands; it is replaced, not extended)."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:  # noqa: ARG001 - filled in by the crosscheck work
+    return None
