@@ -119,6 +119,7 @@ class WaiverEntry(_Model):
 class Provenance(_Model):
     template: str
     template_sha256: str
+    templates: dict[str, str] = Field(default_factory=dict)  # every template checked -> its sha256
     git_commit: str | None = None
     git_clean: bool | None = None
     started_at: str  # ISO 8601 UTC

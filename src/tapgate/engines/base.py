@@ -1,0 +1,139 @@
+"""The engine plug-in interface: `run(ctx) -> EngineOutput`, then `parse(output, ctx) -> list[Finding]`.
+
+An external engine runs as one subprocess over every template at once. Whatever stops it from giving a
+trustworthy answer (missing binary, undocumented exit code, timeout, unparseable output) raises
+`EngineError`: the gate records the run as not ok and exits 3. It never reads silence as a pass.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from tapgate.errors import EngineError
+from tapgate.model import Finding
+from tapgate.template import Template
+
+DEFAULT_TIMEOUT_S = 300.0
+
+
+@dataclass
+class EngineContext:
+    """What every engine may look at. `inputs`: the files the engines read (stripped copies in --strict)."""
+
+    templates: list[Template]
+    root: Path  # the project: policies/ and lambdas/ live here
+    policies: Path  # policies/ (guard rules, controls.yaml, waivers.yaml)
+    inputs: dict[str, str] = field(default_factory=dict)  # file the engine reads -> template path
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    strict: bool = False
+    control_tower: Path | None = None  # the Control Tower rule pack, when asked for
+    commands: dict[str, list[str]] = field(default_factory=dict)  # engine -> executable override
+    guard_bin: str | None = None
+
+    def input_files(self) -> list[str]:
+        return list(self.inputs) or [t.path for t in self.templates]
+
+    def template_for(self, engine_path: str) -> Template | None:
+        """The template an engine's reported file name refers to (engines echo paths in their own ways)."""
+        wanted = self.inputs.get(engine_path, engine_path)
+        for candidate in (wanted, engine_path):
+            for tpl in self.templates:
+                if _same_file(tpl.path, candidate):
+                    return tpl
+        for source, original in self.inputs.items():  # checkov reports "/name.json" relative to its root
+            if engine_path and Path(source).name == Path(engine_path).name:
+                return next((t for t in self.templates if t.path == original), None)
+        return self.templates[0] if len(self.templates) == 1 else None
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
+
+
+@dataclass
+class EngineOutput:
+    engine: str
+    command: list[str]
+    returncode: int = 0
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    version: str = ""
+    findings: list[Finding] | None = None  # in-process engines hand findings over directly
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, ctx: EngineContext) -> EngineOutput: ...
+
+    def parse(self, output: EngineOutput, ctx: EngineContext) -> list[Finding]: ...
+
+
+def run_process(
+    engine: str, command: list[str], ok_codes: set[int], timeout_s: float, env: dict[str, str] | None = None
+) -> EngineOutput:
+    """Run one engine process; raise EngineError unless it ends in time with a documented exit code."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # so a timeout can kill the engine's own children too
+        )
+    except FileNotFoundError:
+        raise EngineError(engine, f"not found: {command[0]}") from None
+    except PermissionError:
+        raise EngineError(engine, f"not executable: {command[0]}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise EngineError(engine, f"timed out after {timeout_s:g}s") from None
+    output = EngineOutput(engine, command, proc.returncode, stdout, stderr, time.monotonic() - started)
+    if proc.returncode not in ok_codes:
+        raise EngineError(engine, f"crashed: exit code {proc.returncode}{_last_line(stderr or stdout)}")
+    return output
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.communicate()
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return f" ({lines[-1][:200]})" if lines else ""
+
+
+def unparseable(engine: str, why: str, text: str) -> EngineError:
+    start = " ".join(text.strip()[:80].split())
+    return EngineError(
+        engine, f"unparseable output: {why}" + (f" (starts {start!r})" if start else " (empty)")
+    )
+
+
+def load_json(engine: str, text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise unparseable(engine, str(err), text) from None

@@ -1,0 +1,69 @@
+"""cfn-lint as a subprocess: `cfn-lint -f json -c I`, one process over every template.
+
+Its exit code is a bitmask (2 error, 4 warning, 8 informational); anything with the 1 bit or above 15 is a
+crash. E0001/E0002 (the linter failed on a rule or the template) mean it could not judge: fail closed.
+"""
+
+from __future__ import annotations
+
+from tapgate.engines.base import EngineContext, EngineOutput, load_json, run_process, unparseable
+from tapgate.engines.executables import python_tool
+from tapgate.engines.inline import inline_suppressions
+from tapgate.errors import EngineError
+from tapgate.model import Finding, Severity, Status
+from tapgate.template import pointer
+
+OK_CODES = {code for code in range(16) if code % 2 == 0}
+SEVERITY = {"Error": Severity.HIGH, "Warning": Severity.MEDIUM, "Informational": Severity.LOW}
+LINTER_FAILED = {"E0001", "E0002"}
+
+
+class CfnLintEngine:
+    name = "cfn-lint"
+
+    def command(self, ctx: EngineContext) -> list[str]:
+        exe = ctx.commands.get(self.name) or python_tool("cfn-lint")
+        return [*exe, "-f", "json", "-c", "I", "--", *ctx.input_files()]
+
+    def run(self, ctx: EngineContext) -> EngineOutput:
+        return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s)
+
+    def parse(self, output: EngineOutput, ctx: EngineContext) -> list[Finding]:
+        matches = load_json(self.name, output.stdout or "[]")
+        if not isinstance(matches, list):
+            raise unparseable(self.name, "expected a JSON list of matches", output.stdout)
+        findings = [self._finding(match, ctx) for match in matches]
+        if not ctx.strict:
+            findings.extend(inline_suppressions(self.name, ctx.templates))
+        return findings
+
+    def _finding(self, match: dict, ctx: EngineContext) -> Finding:
+        try:
+            rule = match["Rule"]["Id"]
+            path_parts = match["Location"].get("Path") or []
+            start = match["Location"]["Start"]
+        except (KeyError, TypeError) as err:
+            raise unparseable(self.name, f"match without {err}", str(match)) from None
+        if rule in LINTER_FAILED:
+            raise EngineError(self.name, f"could not lint: {rule} {match.get('Message', '')}"[:300])
+        tpl = ctx.template_for(match.get("Filename", ""))
+        return Finding(
+            engine=self.name,
+            rule=rule,
+            file=tpl.path if tpl else match.get("Filename", ""),
+            resource=_resource_of(path_parts),
+            path=pointer(*path_parts) if path_parts else "",
+            line=start.get("LineNumber"),
+            column=start.get("ColumnNumber"),
+            status=Status.FAIL,
+            severity=SEVERITY.get(match.get("Level", ""), Severity.MEDIUM),
+            message=match.get("Message", ""),
+            fix=match["Rule"].get("Description", ""),
+            extra={"source": match["Rule"].get("Source", "")},
+        )
+
+
+def _resource_of(path_parts: list) -> str | None:
+    if len(path_parts) >= 2 and path_parts[0] in ("Resources", "Parameters", "Outputs"):
+        return str(path_parts[1])
+    return None

@@ -1,0 +1,105 @@
+"""checkov as one subprocess: `checkov -o json --framework cloudformation -f T ...`.
+
+Exit 0 (no failed check) and 1 (some failed) are its documented codes. A skipped check carries the
+`Metadata.checkov.skip` comment: it becomes SUPPRESSED with that reason, or FAIL when the comment is missing,
+since a suppression without a reason is not an accepted risk.
+"""
+
+from __future__ import annotations
+
+from tapgate.engines.base import EngineContext, EngineOutput, load_json, run_process, unparseable
+from tapgate.engines.executables import python_tool
+from tapgate.model import Finding, Severity, Status
+from tapgate.template import pointer
+
+OK_CODES = {0, 1}
+RESULT_LISTS = {
+    "passed_checks": Status.PASS,
+    "failed_checks": Status.FAIL,
+    "skipped_checks": Status.SUPPRESSED,
+}
+QUIET_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
+SEVERITY = {s.name: s for s in Severity}
+
+
+class CheckovEngine:
+    name = "checkov"
+
+    def command(self, ctx: EngineContext) -> list[str]:
+        exe = ctx.commands.get(self.name) or python_tool("checkov")
+        files = [arg for path in ctx.input_files() for arg in ("-f", path)]
+        return [*exe, "-o", "json", "--framework", "cloudformation", "--skip-download", "--compact", *files]
+
+    def run(self, ctx: EngineContext) -> EngineOutput:
+        return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s, env=QUIET_ENV)
+
+    def parse(self, output: EngineOutput, ctx: EngineContext) -> list[Finding]:
+        reports = load_json(self.name, output.stdout)
+        reports = reports if isinstance(reports, list) else [reports]
+        findings: list[Finding] = []
+        for report in reports:
+            findings.extend(self._parse_report(report, ctx))
+        return findings
+
+    def _parse_report(self, report: object, ctx: EngineContext) -> list[Finding]:
+        if not isinstance(report, dict):
+            raise unparseable(self.name, "expected a JSON object per framework", str(report))
+        if "results" not in report:  # nothing to scan: checkov prints the bare summary
+            if "passed" in report and "failed" in report:
+                return []
+            raise unparseable(self.name, "no results and no summary", str(report))
+        errors = report["results"].get("parsing_errors") or []
+        if errors:
+            raise unparseable(self.name, f"checkov could not parse {errors[0]}", "")
+        findings = []
+        for key, status in RESULT_LISTS.items():
+            for check in report["results"].get(key, []):
+                findings.append(self._finding(check, status, ctx))
+        return findings
+
+    def _finding(self, check: dict, status: Status, ctx: EngineContext) -> Finding:
+        try:
+            rule, resource_ref = check["check_id"], check["resource"]
+            result = check["check_result"]
+        except (KeyError, TypeError) as err:
+            raise unparseable(self.name, f"check without {err}", str(check)) from None
+        tpl = ctx.template_for(check.get("file_abs_path") or check.get("file_path", ""))
+        resource_type, _, logical_id = resource_ref.rpartition(".")
+        finding = Finding(
+            engine=self.name,
+            rule=rule,
+            file=tpl.path if tpl else check.get("file_abs_path", ""),
+            resource=logical_id or None,
+            resource_type=resource_type or None,
+            path=_pointer(logical_id, result.get("evaluated_keys") or []),
+            status=status,
+            severity=SEVERITY.get(str(check.get("severity") or "").upper(), Severity.MEDIUM),
+            message=check.get("check_name", ""),
+            fix=f"See {check['guideline']}" if check.get("guideline") else "",
+        )
+        if status is Status.SUPPRESSED:
+            _apply_skip_reason(finding, tpl.data if tpl else {}, logical_id)
+        return finding
+
+
+def _pointer(logical_id: str, evaluated_keys: list[str]) -> str:
+    parts: list[str] = ["Resources", logical_id] if logical_id else []
+    if evaluated_keys and logical_id:
+        parts += [seg.strip("[]") for seg in str(evaluated_keys[0]).split("/") if seg and seg != "*"]
+    return pointer(*parts) if parts else ""
+
+
+def _apply_skip_reason(finding: Finding, data: dict, logical_id: str) -> None:
+    """The reason is the skip entry's comment in the template itself (checkov invents a default text)."""
+    resource = data.get("Resources", {}).get(logical_id, {})
+    skips = ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip") or []
+    entry = next((s for s in skips if isinstance(s, dict) and s.get("id") == finding.rule), {})
+    reason = str(entry.get("comment") or "").strip()
+    finding.path = pointer("Resources", logical_id, "Metadata", "checkov", "skip")
+    finding.extra["suppression"] = True
+    if reason:
+        finding.reason = reason
+        return
+    finding.status = Status.FAIL
+    finding.message = f"inline checkov skip of {finding.rule} has no comment: {finding.message}"
+    finding.fix = "give the skip entry a 'comment' with the reason, or fix the resource"

@@ -1,0 +1,165 @@
+"""cfn-guard (the real binary) as one subprocess over every template and rule pack:
+`cfn-guard validate -r policies/guard [-r control-tower] -d T ... -o json --structured --show-summary none`.
+
+Exit 0 is compliant and 19 is not; 5 (a rule does not parse) and anything else is a failure. A failing
+clause becomes a FAIL on the resource its path points into; compliant and not-applicable rules become a
+template-wide PASS or SKIP. Rules of the Control Tower pack are reported as engine `control-tower` under
+their file's id (ct-s3-pr-10).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tapgate.engines.base import EngineContext, EngineOutput, load_json, run_process, unparseable
+from tapgate.engines.inline import inline_suppressions
+from tapgate.engines.provision import find_guard
+from tapgate.errors import EngineError
+from tapgate.model import Finding, Severity, Status
+
+OK_CODES = {0, 19}
+RULE_DEF = re.compile(r"^\s*rule\s+([A-Za-z_][\w]*)\s+when\b", re.MULTILINE)
+VIOLATION = re.compile(r"(?:Violation:|\[CT\.[^\]]*\]:)\s*(.+)")
+FIX = re.compile(r"(?:Fix:|\[FIX\]:)\s*(.+)")
+
+
+class GuardEngine:
+    name = "cfn-guard"
+
+    def __init__(self) -> None:
+        self._ct_ids: dict[str, str] = {}
+
+    def rule_dirs(self, ctx: EngineContext) -> list[Path]:
+        rules = ctx.policies / "guard"
+        if not any(rules.rglob("*.guard")):
+            raise EngineError(self.name, f"no guard rules under {rules}")
+        return [rules, *([ctx.control_tower] if ctx.control_tower else [])]
+
+    def command(self, ctx: EngineContext) -> list[str]:
+        exe = ctx.commands.get(self.name) or [find_guard(ctx.guard_bin)]
+        rules = [arg for rule_dir in self.rule_dirs(ctx) for arg in ("-r", str(rule_dir))]
+        data = [arg for path in ctx.input_files() for arg in ("-d", path)]
+        return [*exe, "validate", *rules, *data, "-o", "json", "--structured", "--show-summary", "none"]
+
+    def run(self, ctx: EngineContext) -> EngineOutput:
+        return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s)
+
+    def parse(self, output: EngineOutput, ctx: EngineContext) -> list[Finding]:
+        self._ct_ids = control_tower_ids(ctx.control_tower) if ctx.control_tower else {}
+        reports = load_json(self.name, output.stdout)
+        if not isinstance(reports, list) or (not reports and ctx.input_files()):
+            raise unparseable(self.name, "expected a JSON list with one report per template", output.stdout)
+        findings: list[Finding] = []
+        for report in reports:
+            findings.extend(self._parse_report(report, ctx))
+        if not ctx.strict:
+            findings.extend(inline_suppressions(self.name, ctx.templates))
+        return findings
+
+    def _parse_report(self, report: dict, ctx: EngineContext) -> list[Finding]:
+        try:
+            tpl = ctx.template_for(report["name"])
+            failing, compliant, skipped = (
+                report["not_compliant"],
+                report["compliant"],
+                report["not_applicable"],
+            )
+        except (KeyError, TypeError) as err:
+            raise unparseable(self.name, f"report without {err}", str(report)) from None
+        file = tpl.path if tpl else report["name"]
+        findings = [self._rule_level(rule, Status.PASS, file) for rule in compliant]
+        findings += [self._rule_level(rule, Status.SKIP, file) for rule in skipped]
+        for entry in failing:
+            findings.extend(self._failures(entry.get("Rule") or {}, file))
+        return findings
+
+    def _engine_and_id(self, rule_name: str) -> tuple[str, str]:
+        if rule_name in self._ct_ids:
+            return "control-tower", self._ct_ids[rule_name]
+        return self.name, rule_name
+
+    def _rule_level(self, rule_name: str, status: Status, file: str) -> Finding:
+        engine, rule = self._engine_and_id(rule_name)
+        message = "no resource of the rule's type" if status is Status.SKIP else "every resource complies"
+        return Finding(engine=engine, rule=rule, file=file, status=status, message=message)
+
+    def _failures(self, rule: dict, file: str) -> list[Finding]:
+        engine, rule_id = self._engine_and_id(str(rule.get("name", "")))
+        seen: dict[str, Finding] = {}
+        for path, custom, error in _clauses(rule, ""):
+            resource = _resource_of(path)
+            if path in seen:
+                continue
+            violation, fix = _split_custom(custom)
+            seen[path] = Finding(
+                engine=engine,
+                rule=rule_id,
+                file=file,
+                resource=resource,
+                path=path,
+                status=Status.FAIL,
+                severity=Severity.HIGH,
+                message=violation or error or f"{rule_id} failed",
+                fix=fix,
+                extra={"detail": error} if error and violation else {},
+            )
+        if not seen:
+            raise unparseable(self.name, f"rule {rule_id} failed without a located clause", str(rule))
+        return list(seen.values())
+
+
+def _clauses(node: object, inherited: str):
+    """(path, custom message, error message) for every failing clause, walking nested rules."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _clauses(item, inherited)
+        return
+    if not isinstance(node, dict):
+        return
+    messages = node.get("messages") if isinstance(node.get("messages"), dict) else {}
+    custom = (messages.get("custom_message") or "").strip() or inherited
+    if "check" in node:
+        yield _first_path(node["check"]), custom, (messages.get("error_message") or "").strip()
+        return
+    for key, value in node.items():
+        if key not in ("messages", "metadata", "name", "context"):
+            yield from _clauses(value, custom)
+
+
+def _first_path(node: object) -> str:
+    if isinstance(node, dict):
+        if isinstance(node.get("path"), str) and node["path"].startswith("/"):
+            return node["path"]
+        for value in node.values():
+            found = _first_path(value)
+            if found:
+                return found
+    if isinstance(node, list):
+        for value in node:
+            found = _first_path(value)
+            if found:
+                return found
+    return ""
+
+
+def _resource_of(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] in ("Resources", "Parameters") else None
+
+
+def _split_custom(custom: str) -> tuple[str, str]:
+    violation, fix = VIOLATION.search(custom), FIX.search(custom)
+    if not violation and not fix:
+        return " ".join(custom.split()), ""
+    return (violation.group(1).strip() if violation else ""), (fix.group(1).strip() if fix else "")
+
+
+def control_tower_ids(pack: Path) -> dict[str, str]:
+    """rule name -> control id (the file's stem, ct-s3-pr-10) for every rule the pack defines."""
+    ids: dict[str, str] = {}
+    for rule_file in sorted(pack.rglob("*.guard")):
+        for name in RULE_DEF.findall(rule_file.read_text(encoding="utf-8", errors="replace")):
+            if name not in ("is_cfn_template", "is_cfn_hook", "check"):
+                ids.setdefault(name, rule_file.stem)
+    return ids

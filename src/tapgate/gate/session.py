@@ -1,0 +1,116 @@
+"""A whole `tapgate check` session: cache lookup, the run, the reports, the exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tapgate import __version__
+from tapgate.engines.versions import binary_identity, binary_version, python_engine_version
+from tapgate.errors import EngineError, InputError
+from tapgate.gate import cache
+from tapgate.gate.options import REPORT_DIR_FORMATS, CheckOptions, find_policies
+
+
+def check_session(opts: CheckOptions) -> int:
+    policies = find_policies(opts.policies)
+    for path in opts.templates:  # checked before hashing: a missing file is bad input, not a cache miss
+        if not Path(path).is_file():
+            raise InputError("no such file" if not Path(path).exists() else "not a file", path)
+    versions = engine_versions(opts)
+    key = "" if opts.no_cache else _key(opts, policies, versions)
+    if key and (hit := cache.load(key)) is not None:
+        _emit_cached(opts, key, *hit)
+        return hit[0]
+    from tapgate.gate.check import run_check
+    from tapgate.gate.progress import engine_progress
+
+    with engine_progress(opts.engine_names()) as progress:
+        result = run_check(opts, policies, versions, progress)
+    result.provenance.cache_key = key
+    _report_engine_errors(result)
+    if key and result.summary.exit_code != 3:
+        cache.store(key, result.summary.exit_code, result.model_dump_json())
+    _emit(opts, result, key)
+    return result.summary.exit_code
+
+
+def engine_versions(opts: CheckOptions) -> dict[str, str]:
+    versions = {"tapgate": __version__}
+    for name in opts.engine_names():
+        command = opts.engine_commands.get(name)
+        if name in ("cfn-lint", "checkov"):
+            versions[name] = python_engine_version(name, command)
+        elif name == "cfn-guard":
+            versions[name] = binary_identity(command[0]) if command else _guard_version(opts.guard_bin)
+    return versions
+
+
+def _guard_version(guard_bin: str | None) -> str:
+    from tapgate.engines.provision import find_guard
+
+    try:
+        return binary_version(find_guard(guard_bin))
+    except EngineError as err:
+        return f"unavailable ({err})"  # the run itself fails closed on the same error
+
+
+def _key(opts: CheckOptions, policies: Path, versions: dict[str, str]) -> str:
+    import tapgate
+
+    trees = [policies, policies.parent / "lambdas", Path(tapgate.__file__).parent]
+    facts = {**opts.verdict_facts(), "versions": versions}
+    return cache.cache_key(opts.templates, trees, facts)
+
+
+def _report_engine_errors(result) -> None:
+    for run in result.engines:
+        if not run.ok:
+            print(f"tapgate: error: {run.error}", file=sys.stderr)
+
+
+def _emit(opts: CheckOptions, result, key: str) -> None:
+    from tapgate.output import render
+
+    color = opts.output is None and opts.fmt == "text" and sys.stdout.isatty()
+    content = render(result, opts.fmt, color=color)
+    if key and not color:
+        cache.store_rendered(key, opts.fmt, content)
+    _write(opts.output, content)
+    if opts.report_dir:
+        _write_report_dir(Path(opts.report_dir), result)
+
+
+def _emit_cached(opts: CheckOptions, key: str, exit_code: int, result_json: str) -> None:
+    color = opts.output is None and opts.fmt == "text" and sys.stdout.isatty()
+    content = None if (color or opts.report_dir) else cache.rendered(key, opts.fmt)
+    if content is None:
+        from tapgate.model import GateResult
+
+        result = GateResult.model_validate_json(result_json)
+        result.provenance.cached = True
+        _emit(opts, result, "" if color else key)
+        return
+    _write(opts.output, content)
+
+
+def _write(output: str | None, content: bytes) -> None:
+    if output:
+        Path(output).write_bytes(content)
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+
+
+def _write_report_dir(directory: Path, result) -> None:
+    from tapgate.errors import TapgateError
+    from tapgate.output import extension, render
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for fmt in REPORT_DIR_FORMATS:
+        try:
+            content = render(result, fmt)
+        except (TapgateError, ImportError, NotImplementedError, ValueError) as err:
+            print(f"tapgate: warning: {fmt} report not written: {err}", file=sys.stderr)
+            continue
+        (directory / f"gate.{extension(fmt)}").write_bytes(content)
