@@ -19,7 +19,7 @@ ENGINE = "tapgate"
 
 @dataclass(frozen=True)
 class Verdict:
-    """One judgement on one resource: `parts` is the JSON pointer below the resource, e.g. ("Properties", "Role")."""
+    """One judgement on one resource; `parts` is the pointer below it, e.g. ("Properties", "Role")."""
 
     resource: str
     status: Status

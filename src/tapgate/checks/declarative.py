@@ -45,7 +45,7 @@ def key_of(match: DatumInContext) -> str | int:
 class ValueCheck(Check):
     selector: str = "$"
     message: str = ""  # format fields: {key}, {value}, {resource}, {why}
-    pass_message: str = ""
+    ok_message: str = ""
 
     def expect(self, key: str | int, value: Any) -> bool:
         """True when `value` (found under `key`, a property name or list index) is acceptable."""
@@ -71,7 +71,7 @@ class ValueCheck(Check):
             document, base, exact = prepared
             failures = [m for m in self._compiled.find(document) if not self.expect(key_of(m), m.value)]
             if not failures:
-                yield Verdict(logical_id, Status.PASS, self.pass_message.format(resource=logical_id), base)
+                yield Verdict(logical_id, Status.PASS, self.ok_message.format(resource=logical_id), base)
             for match in failures:
                 parts = base + pointer_parts(match) if exact else base
                 key = key_of(match)

@@ -50,7 +50,10 @@ class DatabasePrivateSubnets(Check):
     title = "Databases only in private subnets"
     severity = Severity.HIGH
     resource_types = ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance")
-    fix = "Use a DBSubnetGroup of subnets without MapPublicIpOnLaunch whose route tables have no internet gateway."
+    fix = (
+        "Use a DBSubnetGroup of subnets without MapPublicIpOnLaunch whose route tables have no route to an "
+        "internet gateway."
+    )
 
     def verdicts(self, data: dict[str, Any]) -> Iterator[Verdict]:
         for logical_id, resource in resources_of(data, self.resource_types):

@@ -9,7 +9,7 @@ SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}")
 
 
 def referenced_ids(value: Any) -> set[str]:
-    """Every logical id (or parameter name) that `value` refers to, at any depth. Pseudo parameters excluded."""
+    """Every logical id (or parameter name) `value` refers to, at any depth; pseudo parameters excluded."""
     found: set[str] = set()
     if isinstance(value, dict):
         for key, inner in value.items():

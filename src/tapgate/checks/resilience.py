@@ -32,10 +32,11 @@ class TaskRetry(ValueCheck):
     resource_types = (STATE_MACHINE,)
     selector = "$..States.*"
     message = "Task state {key} has no Retry: a transient Lambda or service error fails the batch at once."
-    pass_message = "Every Task state of {resource} has a Retry."
+    ok_message = "Every Task state of {resource} has a Retry."
     fix = (
-        "Add Retry to the Task: ErrorEquals [TransientError, Lambda.ServiceException, Lambda.AWSLambdaException, "
-        "Lambda.SdkClientException, Lambda.TooManyRequestsException], BackoffRate 2, JitterStrategy FULL."
+        "Add Retry to the Task: ErrorEquals [TransientError, Lambda.ServiceException, "
+        "Lambda.AWSLambdaException, Lambda.SdkClientException, Lambda.TooManyRequestsException], "
+        "BackoffRate 2, JitterStrategy FULL."
     )
 
     def prepare(self, resource: dict[str, Any]):
@@ -78,8 +79,8 @@ class QueueDeadLetter(Check):
                 yield Verdict(
                     logical_id,
                     Status.FAIL,
-                    f"Queue {logical_id} has no dead-letter queue and is not one: poison messages are retried "
-                    "until they expire, then lost.",
+                    f"Queue {logical_id} has no dead-letter queue and is not one: poison messages are "
+                    "retried until they expire, then lost.",
                     ("Properties",),
                 )
 

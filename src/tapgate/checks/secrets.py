@@ -46,7 +46,7 @@ class PlaintextSecretsInStrings(ValueCheck):
     selector = "$..*"
     # The value itself is never quoted: a report must not spread the secret further.
     message = "A string under {key} looks like a plaintext secret ({why})."
-    pass_message = "No string in {resource}'s Properties looks like a secret."
+    ok_message = "No string in {resource}'s Properties looks like a secret."
     fix = (
         "Keep secrets in Secrets Manager (ManageMasterUserPassword, GenerateSecretString) and pass ARNs; "
         "never write a secret into the template."
