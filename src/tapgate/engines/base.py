@@ -35,6 +35,7 @@ class EngineContext:
     control_tower: Path | None = None  # the Control Tower rule pack, when asked for
     commands: dict[str, list[str]] = field(default_factory=dict)  # engine -> executable override
     guard_bin: str | None = None
+    catalog_rules: dict[str, set[str]] = field(default_factory=dict)  # engine -> rule ids controls.yaml names
 
     def input_files(self) -> list[str]:
         return list(self.inputs) or [t.path for t in self.templates]

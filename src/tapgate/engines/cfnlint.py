@@ -1,4 +1,7 @@
-"""cfn-lint as a subprocess: `cfn-lint -f json -c I`, one process over every template.
+"""cfn-lint as a subprocess: `cfn-lint -f json [-c I3011 ...]`, one process over every template.
+
+Errors and warnings always count. Informational rules are style advice unless the control catalog names
+them (I3011 DeletionPolicy, I3013 retention): only those are switched on with `-c`.
 
 Its exit code is a bitmask (2 error, 4 warning, 8 informational); anything with the 1 bit or above 15 is a
 crash. E0001/E0002 (the linter failed on a rule or the template) mean it could not judge: fail closed.
@@ -23,7 +26,7 @@ class CfnLintEngine:
 
     def command(self, ctx: EngineContext) -> list[str]:
         exe = ctx.commands.get(self.name) or python_tool("cfn-lint")
-        return [*exe, "-f", "json", "-c", "I", "--", *ctx.input_files()]
+        return [*exe, "-f", "json", *_informational(ctx), "--", *ctx.input_files()]
 
     def run(self, ctx: EngineContext) -> EngineOutput:
         return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s)
@@ -67,3 +70,8 @@ def _resource_of(path_parts: list) -> str | None:
     if len(path_parts) >= 2 and path_parts[0] in ("Resources", "Parameters", "Outputs"):
         return str(path_parts[1])
     return None
+
+
+def _informational(ctx: EngineContext) -> list[str]:
+    wanted = sorted(rule for rule in ctx.catalog_rules.get("cfn-lint", set()) if rule.startswith("I"))
+    return ["-c", *wanted] if wanted else []

@@ -85,28 +85,35 @@ class GuardEngine:
         return Finding(engine=engine, rule=rule, file=file, status=status, message=message)
 
     def _failures(self, rule: dict, file: str) -> list[Finding]:
+        """One FAIL per resource the rule failed on; every failing clause is kept in `extra.clauses`."""
         engine, rule_id = self._engine_and_id(str(rule.get("name", "")))
-        seen: dict[str, Finding] = {}
+        by_resource: dict[str | None, list[tuple[str, str, str]]] = {}
         for path, custom, error in _clauses(rule, ""):
-            resource = _resource_of(path)
-            if path in seen:
-                continue
-            violation, fix = _split_custom(custom)
-            seen[path] = Finding(
-                engine=engine,
-                rule=rule_id,
-                file=file,
-                resource=resource,
-                path=path,
-                status=Status.FAIL,
-                severity=Severity.HIGH,
-                message=violation or error or f"{rule_id} failed",
-                fix=fix,
-                extra={"detail": error} if error and violation else {},
-            )
-        if not seen:
+            by_resource.setdefault(_resource_of(path), []).append((path, custom, error))
+        if not by_resource:
             raise unparseable(self.name, f"rule {rule_id} failed without a located clause", str(rule))
-        return list(seen.values())
+        return [self._failure(engine, rule_id, file, res, clauses) for res, clauses in by_resource.items()]
+
+    def _failure(self, engine: str, rule_id: str, file: str, resource, clauses: list) -> Finding:
+        violation, fix = next((_split_custom(c) for _, c, _ in clauses if c), ("", ""))
+        path, _, error = clauses[0]
+        return Finding(
+            engine=engine,
+            rule=rule_id,
+            file=file,
+            resource=resource,
+            path=path,
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            message=violation or _short(error) or f"{rule_id} failed",
+            fix=fix,
+            extra={"clauses": [{"path": p, "error": e} for p, _, e in clauses]},
+        )
+
+
+def _short(error: str) -> str:
+    """cfn-guard's own message without its [L:x,C:y] marks and echoed values."""
+    return re.sub(r"\[L:\d+,C:\d+\]", "", error).split(" Value traversed to")[0].strip()
 
 
 def _clauses(node: object, inherited: str):

@@ -36,7 +36,8 @@ def checkers(engine: str) -> list[Checker]:
 
 
 def checker_name(func: Checker) -> str:
-    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+    name = getattr(func, "__qualname__", None) or getattr(func, "rule", None) or type(func).__name__
+    return f"{getattr(func, '__module__', None) or type(func).__module__}.{name}"
 
 
 def _import_package(name: str) -> ModuleType | None:
