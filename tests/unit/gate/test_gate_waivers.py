@@ -76,7 +76,8 @@ def test_inline_guard_suppressions_with_and_without_reason():
         ("ReasonlessBucket", Status.FAIL),
     }
     register = suppression_entries(found)
-    assert {(r.resource, r.valid) for r in register} == {("SuppressedBucket", True), ("ReasonlessBucket", False)}
+    expected = {("SuppressedBucket", True), ("ReasonlessBucket", False)}
+    assert {(r.resource, r.valid) for r in register} == expected
 
 
 def test_inline_tapgate_suppress_needs_a_reason(tmp_path):
@@ -114,7 +115,8 @@ def test_gate_applies_waiver_and_suppressions_end_to_end(gate, tmp_path):
     code, _, _ = gate(FAILING, "--policies", policies, "--engines=cfn-guard", "-f", "json", "-o", out)
     result = json.loads(out.read_text())
     assert code == 1
-    assert _failing_ids(result) == {("S3_BUCKET_SSE_KMS", "PlainBucket"), ("S3_VERSIONED", "ReasonlessBucket")}
+    expected = {("S3_BUCKET_SSE_KMS", "PlainBucket"), ("S3_VERSIONED", "ReasonlessBucket")}
+    assert _failing_ids(result) == expected
     statuses = {(f["rule"], f["resource"]): f["status"] for f in result["findings"] if f["resource"]}
     assert statuses[("S3_VERSIONED", "PlainBucket")] == "WAIVED"
     assert statuses[("S3_VERSIONED", "SuppressedBucket")] == "SUPPRESSED"
@@ -129,7 +131,8 @@ def test_gate_applies_waiver_and_suppressions_end_to_end(gate, tmp_path):
 @pytest.mark.engines
 def test_strict_ignores_inline_suppressions(gate, tmp_path):
     out = tmp_path / "r.json"
-    code, _, _ = gate(FAILING, "--policies", POLICIES, "--engines=cfn-guard", "--strict", "-f", "json", "-o", out)
+    args = ("--engines=cfn-guard", "--strict", "-f", "json", "-o", out)
+    code, _, _ = gate(FAILING, "--policies", POLICIES, *args)
     result = json.loads(out.read_text())
     assert code == 1
     assert _failing_ids(result) == {
