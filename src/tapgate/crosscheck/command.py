@@ -3,5 +3,5 @@
 from __future__ import annotations
 
 
-def register(subparsers) -> None:  # noqa: ARG001 - filled in by the crosscheck work
+def register(subparsers) -> None:
     return None

@@ -1,0 +1,112 @@
+"""What one cross-check run looks at: the template, the code directory, the volume and the budgets.
+
+The gate hands over its own `CheckContext` (template, root, lambdas ...); `CrossContext.of(ctx)` reads
+what it can from any such object, so the same checks run in the gate and in `tapgate crosscheck`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tapgate.model import Finding, Severity, Status
+
+ENGINE = "crosscheck"
+DEFAULT_REPORTS_PER_DAY = 2_000
+ALWAYS_CHECKED_REPORTS = 50_000
+DEFAULT_SES_RATE = 14.0  # SES production sending quota per second in a new account's region
+DEFAULT_DEADLINE_MINUTES = 45.0
+
+
+@dataclass
+class CrossContext:
+    template: Any  # tapgate.template.Template: .data, .path, .locate(pointer), .snippet(pointer)
+    code_dir: Path | None
+    reports_per_day: int = DEFAULT_REPORTS_PER_DAY
+    ses_rate: float = DEFAULT_SES_RATE
+    deadline_minutes: float = DEFAULT_DEADLINE_MINUTES
+    options: dict[str, Any] = field(default_factory=dict)
+    _lines: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.template.data
+
+    @property
+    def file(self) -> str:
+        return str(self.template.path)
+
+    @classmethod
+    def of(cls, ctx: Any) -> CrossContext:
+        if isinstance(ctx, CrossContext):
+            return ctx
+        template = ctx.template
+        options = dict(getattr(ctx, "options", None) or {})
+        code = getattr(ctx, "code_dir", None) or options.get("code_dir")
+        if code is None:
+            code = getattr(ctx, "lambdas", None)
+        if code is None:
+            code = Path(template.path).resolve().parent / "lambdas"
+        code = Path(code)
+        return cls(
+            template=template,
+            code_dir=code if code.is_dir() else None,
+            reports_per_day=int(_option(ctx, options, "reports_per_day", DEFAULT_REPORTS_PER_DAY)),
+            ses_rate=float(_option(ctx, options, "ses_rate", DEFAULT_SES_RATE)),
+            deadline_minutes=float(_option(ctx, options, "deadline_minutes", DEFAULT_DEADLINE_MINUTES)),
+            options=options,
+        )
+
+    def volumes(self) -> list[int]:
+        return sorted({self.reports_per_day, ALWAYS_CHECKED_REPORTS})
+
+    def finding(
+        self,
+        rule: str,
+        status: Status,
+        resource: str | None,
+        path: str,
+        message: str,
+        fix: str = "",
+        *,
+        severity: Severity = Severity.HIGH,
+        code_location: str | None = None,
+        reason: str | None = None,
+        **extra: Any,
+    ) -> Finding:
+        line, column = self.locate(path) if path else (None, None)
+        resources = self.data.get("Resources") or {}
+        return Finding(
+            engine=ENGINE,
+            rule=rule,
+            file=self.file,
+            resource=resource,
+            resource_type=(resources.get(resource) or {}).get("Type") if resource else None,
+            path=path,
+            line=line,
+            column=column,
+            status=status,
+            severity=severity if status is Status.FAIL else Severity.INFO,
+            message=message,
+            fix=fix,
+            reason=reason,
+            code_location=code_location,
+            group=f"{rule}:{resource}:{extra.get('action', '')}",
+            extra=extra,
+        )
+
+    def locate(self, path: str) -> tuple[int | None, int | None]:
+        if path not in self._lines:
+            try:
+                self._lines[path] = self.template.locate(path)
+            except Exception:  # noqa: BLE001 - a location is a courtesy; the finding stands without it
+                self._lines[path] = (None, None)
+        return self._lines[path]
+
+
+def _option(ctx: Any, options: dict, name: str, default: Any) -> Any:
+    value = getattr(ctx, name, None)
+    if value is None:
+        value = options.get(name, default)
+    return default if value is None else value
