@@ -19,6 +19,7 @@ COMMANDS = (
     "tapgate.report.command",  # tapgate report FILE.json
     "tapgate.crosscheck.command",  # tapgate crosscheck
     "tapgate.sim.command",  # tapgate simulate
+    "tapgate.guardtest.command",  # tapgate guard-test (the pre-commit hook for guard rule repos)
 )
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,11 @@ def register(subparsers) -> None:
         "--guard-bin", metavar="PATH", help="the cfn-guard binary (else $CFN_GUARD_PATH, PATH)"
     )
     parser.add_argument("--control-tower", action="store_true", help="add the AWS Control Tower rule pack")
-    parser.add_argument("--policies", metavar="DIR", help="policies/ directory (default: found upwards)")
+    parser.add_argument(
+        "--policies",
+        metavar="DIR",
+        help="policies/ directory (default: found upwards), or 'bundled': the copy installed with tapgate",
+    )
     parser.add_argument(
         "--engine-command",
         action="append",

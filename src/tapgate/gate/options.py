@@ -49,9 +49,15 @@ class CheckOptions:
         }
 
 
+BUNDLED = "bundled"  # --policies bundled: the policies shipped inside tapgate (the pre-commit hook's choice)
+
+
 def find_policies(given: str | None) -> Path:
-    """--policies, $TAPGATE_POLICIES, the nearest policies/ above the working dir, tapgate's own repo."""
+    """--policies, $TAPGATE_POLICIES, the nearest policies/ above the working dir, tapgate's own repo,
+    the copy bundled in the installed package (pyproject package-data, via src/tapgate/bundled_policies)."""
     for candidate in (given, os.environ.get("TAPGATE_POLICIES")):
+        if candidate == BUNDLED:
+            return bundled_policies()
         if candidate:
             if not Path(candidate).is_dir():
                 raise UsageError(f"policies directory {candidate} does not exist")
@@ -63,7 +69,15 @@ def find_policies(given: str | None) -> Path:
     own = Path(__file__).resolve().parents[3] / "policies"  # an editable install of this repo
     if own.is_dir():
         return own
-    raise UsageError("no policies/ directory found: give --policies DIR or set TAPGATE_POLICIES")
+    return bundled_policies()
+
+
+def bundled_policies() -> Path:
+    """The policies installed with tapgate; in this repo a symlink to policies/, in a wheel a copy."""
+    bundled = Path(__file__).resolve().parents[1] / "bundled_policies"
+    if not (bundled / "guard").is_dir():
+        raise UsageError("no policies/ directory found: give --policies DIR or set TAPGATE_POLICIES")
+    return bundled.resolve()
 
 
 def parse_engine_command(spec: str) -> tuple[str, list[str]]:
