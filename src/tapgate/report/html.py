@@ -1,0 +1,85 @@
+"""The report as one self-contained HTML file (Jinja2, autoescaped): inline CSS, no script, no external asset.
+
+The CSS is print-first (A4 pages, a page break before each chapter and each framework view, table headers
+repeated on every page, "Page N of M" in the margin): the same file is what headless Chromium prints.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from tapgate.model import GateResult, Status
+from tapgate.report import wording
+from tapgate.report.evidence import cost_evidence, flow_evidence
+from tapgate.report.view import build_view
+
+TEMPLATES = Path(__file__).parent / "templates"
+# The ids of the chapters, in the order of wording.SECTIONS (the contents list links to them).
+SECTION_IDS = [
+    "provenance",
+    "summary",
+    "control-matrix",
+    "findings",
+    "framework-views",
+    "register",
+    "flow",
+    "cost",
+    "evidence",
+    "engines",
+]
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2  # imported here: `tapgate check` without reports never pays for it
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+
+
+@lru_cache(maxsize=1)
+def _css_source() -> str:
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+def css_string(value: str) -> str:
+    """A CSS string literal's body: safe inside `content: "..."` and inside a <style> element."""
+    out = []
+    for ch in value:
+        if ch in '\\"' or ch in "<>&" or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _code(value: object) -> Markup:
+    return Markup("<code>{}</code>").format(value)
+
+
+def render_html(result: GateResult) -> str:
+    view = build_view(result)
+    p = result.provenance
+    footer = f"{p.template} · SHA-256 {p.template_sha256[:12]} · {p.started_at}"
+    css = Markup(_css_source().replace("@FOOTER@", css_string(footer)))  # noqa: S704 - our file, escaped footer
+    provenance = [(label, Markup(value)) for label, value in wording.provenance_rows(p, _code)]  # noqa: S704
+    context = {
+        "r": result,
+        "view": view,
+        "words": wording,
+        "css": css,
+        "ids": SECTION_IDS,
+        "provenance": provenance,
+        "statuses": [s.value for s in Status],
+        "flow": flow_evidence(result.flow_evidence) if result.flow_evidence else None,
+        "cost": cost_evidence(result.cost_estimate) if result.cost_estimate else None,
+    }
+    return _environment().get_template("report.html.j2").render(context)
