@@ -1,8 +1,8 @@
-"""The gate's view of the control catalog (`tapgate.catalog`, written by the policies piece).
+"""The gate's view of the control catalog (`tapgate.catalog.load_catalog`, policies/controls.yaml).
 
-The gate needs three things from it: the controls (id, title, family, rationale, severity, regulations, rules
-per engine), the regulations, and `controls_for(engine, rule)`. Until `tapgate.catalog` lands this reads
-nothing, and every control is simply absent: findings still decide the exit code.
+It gives the gate the controls (as `ControlResult`s still NOT_EVALUATED), the regulations, and
+`controls_for(engine, rule)` (exact ids, then the catalog's glob patterns). Without controls.yaml the gate
+still runs: findings alone decide the exit code, and the result lists no controls.
 """
 
 from __future__ import annotations
@@ -13,77 +13,53 @@ from typing import Any
 
 from tapgate.model import ControlResult, ControlStatus, Regulation, Severity
 
+GLOB_CHARS = set("*?[")
+
 
 @dataclass
 class GateCatalog:
-    controls: list[ControlResult] = field(default_factory=list)  # status NOT_EVALUATED until mapped
+    controls: list[ControlResult] = field(default_factory=list)  # status NOT_EVALUATED until judged
     regulations: list[Regulation] = field(default_factory=list)
-    rule_index: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (engine, rule) -> ids
+    source: Any = None  # tapgate.catalog.Catalog
 
     def controls_for(self, engine: str, rule: str) -> list[str]:
-        return list(self.rule_index.get((engine, rule), []))
+        return list(self.source.controls_for(engine, rule)) if self.source is not None else []
 
     def rules_of(self, engine: str) -> set[str]:
-        return {rule for (eng, rule) in self.rule_index if eng == engine}
+        """Exact rule ids named for `engine` (patterns such as CKV_AWS_* left out)."""
+        if self.source is None:
+            return set()
+        return {rule for rule in self.source.rules_of(engine) if not GLOB_CHARS & set(rule)}
 
 
 def load_catalog(policies: Path) -> GateCatalog:
-    import importlib
+    from tapgate.catalog import load_catalog as load_source
 
-    try:
-        source = importlib.import_module("tapgate.catalog")
-    except ModuleNotFoundError as err:
-        if err.name != "tapgate.catalog":
-            raise
+    path = policies / "controls.yaml"
+    if not path.exists():
         return GateCatalog()
-    return _adapt(source, policies)
+    source = load_source(path)  # a broken catalog is bad input: InputError, exit 2
+    return GateCatalog(
+        controls=[_control(c) for c in source.controls],
+        regulations=[_regulation(r) for r in source.regulations],
+        source=source,
+    )
 
 
-def _adapt(source: Any, policies: Path) -> GateCatalog:
-    loaded = source.load(policies / "controls.yaml") if hasattr(source, "load") else source
-    controls = [_control(c) for c in _get(loaded, "controls", [])]
-    regulations = [_regulation(r) for r in _get(loaded, "regulations", [])]
-    index: dict[tuple[str, str], list[str]] = {}
-    for control in controls:
-        for engine, rules in control.rules.items():
-            for rule in rules:
-                index.setdefault((engine, rule), []).append(control.id)
-    return GateCatalog(controls, regulations, index)
-
-
-def _get(obj: Any, name: str, default: Any) -> Any:
-    value = obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-    return list(value.values()) if isinstance(value, dict) else value
-
-
-def _control(raw: Any) -> ControlResult:
-    control_id = str(_field(raw, "id"))
-    rules = _field(raw, "rules") or {}
+def _control(control: Any) -> ControlResult:
     return ControlResult(
-        id=control_id,
-        title=str(_field(raw, "title") or ""),
-        family=str(_field(raw, "family") or _family_of(control_id)),
-        rationale=str(_field(raw, "rationale") or ""),
-        severity=Severity(str(_field(raw, "severity") or "medium").lower()),
-        regulations=[str(r) for r in _field(raw, "regulations") or []],
-        rules={str(k): [str(r) for r in v or []] for k, v in dict(rules).items()},
+        id=control.id,
+        title=control.title,
+        family=control.family,
+        rationale=control.rationale,
+        severity=Severity(control.severity),
+        regulations=list(control.regulations),
+        rules={engine: list(rules) for engine, rules in control.rules.items()},
         status=ControlStatus.NOT_EVALUATED,
     )
 
 
-def _family_of(control_id: str) -> str:
-    parts = control_id.split("-")  # TAP-ENC-01 -> ENC
-    return parts[1] if len(parts) > 2 else ""
-
-
-def _regulation(raw: Any) -> Regulation:
+def _regulation(regulation: Any) -> Regulation:
     return Regulation(
-        id=str(_field(raw, "id")),
-        title=str(_field(raw, "title") or ""),
-        citation=str(_field(raw, "citation") or ""),
-        url=str(_field(raw, "url") or ""),
+        id=regulation.id, title=regulation.title, citation=regulation.citation, url=regulation.url
     )
-
-
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)

@@ -29,11 +29,12 @@ def run_check(
     templates = [template_module.load(path) for path in opts.templates]
     catalog = load_catalog(policies)
     waivers_file = policies / "waivers.yaml"
-    register = [waivers.register_entry(raw, _today()) for raw in waivers.read_waivers(waivers_file)]
+    register = waivers.load_register(waivers_file, _today())
     names = opts.engine_names()
     with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(1) as side:
         git = side.submit(provenance.git_state, policies.parent)
         ctx = _context(opts, templates, policies, Path(scratch))
+        ctx.catalog_rules = {engine: catalog.rules_of(engine) for engine in names}
         runs = _run(names, ctx, versions, progress, opts.control_tower)
         git_state = git.result()
     engine_runs = [run for run, _ in runs]

@@ -1,7 +1,8 @@
 """The waiver register: `policies/waivers.yaml` (WAIVED) and every inline suppression (SUPPRESSED).
 
-A waiver needs a rule, a resource, a reason, an owner and an expiry date. An expired, reasonless or
-malformed waiver waives nothing and adds a FAIL of its own (TAP_WAIVER_EXPIRED / _NO_REASON / _MALFORMED).
+`tapgate.catalog.load_waivers` validates the file (a broken file is bad input, exit 2) and marks a waiver
+without a reason or past its expiry as invalid. An invalid waiver waives nothing and adds a FAIL of its own
+(TAP_WAIVER_EXPIRED / TAP_WAIVER_NO_REASON).
 """
 
 from __future__ import annotations
@@ -11,57 +12,32 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from tapgate.errors import InputError
 from tapgate.model import Finding, Severity, Status, WaiverEntry
 
-REQUIRED = ("id", "rule", "resource", "owner", "expires")
 
-
-def read_waivers(path: Path) -> list[dict[str, Any]]:
+def load_register(path: Path, today: dt.date) -> list[WaiverEntry]:
     if not path.exists():
         return []
-    import yaml
+    from tapgate.catalog import load_waivers
 
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        raise InputError(f"invalid YAML: {err.problem}", str(path), mark.line + 1, mark.column + 1) from None
-    entries = raw.get("waivers", []) if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
-        raise InputError("expected a mapping with a 'waivers' list", str(path), 1, 1)
-    return [e if isinstance(e, dict) else {"id": str(e)} for e in entries]
+    return [register_entry(checked) for checked in load_waivers(path, today)]
 
 
-def register_entry(raw: dict[str, Any], today: dt.date) -> WaiverEntry:
-    expires = _date(raw.get("expires"))
-    missing = [key for key in REQUIRED if not raw.get(key)]
-    entry = WaiverEntry(
+def register_entry(checked: Any) -> WaiverEntry:
+    waiver = checked.waiver
+    return WaiverEntry(
         kind="waiver",
-        id=str(raw.get("id") or "?"),
-        engine=str(raw.get("engine") or "*"),
-        rule=str(raw.get("rule") or ""),
-        resource=str(raw["resource"]) if raw.get("resource") else None,
-        reason=str(raw.get("reason") or "").strip() or None,
-        owner=str(raw.get("owner")) if raw.get("owner") else None,
-        expires=expires.isoformat() if expires else (str(raw["expires"]) if raw.get("expires") else None),
+        id=waiver.id,
+        engine=waiver.engine,
+        rule=waiver.rule,
+        resource=waiver.resource,
+        reason=(waiver.reason or "").strip() or None,
+        owner=waiver.owner,
+        expires=waiver.expires.isoformat(),
+        expired=bool(checked.problem and checked.problem.startswith("expired")),
+        valid=checked.valid,
+        problem=checked.problem,
     )
-    if not entry.reason:
-        entry.valid, entry.problem = False, "no reason"
-    elif missing or (raw.get("expires") and expires is None):
-        entry.valid, entry.problem = False, f"malformed: missing or bad {', '.join(missing) or 'expires'}"
-    elif expires < today:
-        entry.valid, entry.expired, entry.problem = False, True, f"expired on {expires.isoformat()}"
-    return entry
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def apply_waivers(findings: list[Finding], entries: list[WaiverEntry]) -> None:
@@ -77,8 +53,8 @@ def apply_waivers(findings: list[Finding], entries: list[WaiverEntry]) -> None:
 
 def _covers(waiver: WaiverEntry, finding: Finding) -> bool:
     return (
-        waiver.engine in ("*", finding.engine)
-        and fnmatchcase(finding.rule, waiver.rule)
+        waiver.engine == finding.engine
+        and waiver.rule == finding.rule
         and fnmatchcase(finding.resource or "", waiver.resource or "")
     )
 
@@ -88,7 +64,7 @@ def problem_findings(entries: list[WaiverEntry], waivers_file: Path) -> list[Fin
     for entry in entries:
         if entry.valid:
             continue
-        kind = "EXPIRED" if entry.expired else ("NO_REASON" if entry.problem == "no reason" else "MALFORMED")
+        kind = "EXPIRED" if entry.expired else "NO_REASON"
         problems.append(
             Finding(
                 engine="tapgate",
@@ -97,7 +73,7 @@ def problem_findings(entries: list[WaiverEntry], waivers_file: Path) -> list[Fin
                 resource=entry.resource,
                 status=Status.FAIL,
                 severity=Severity.HIGH,
-                message=f"waiver {entry.id} ({entry.rule} on {entry.resource}) is {entry.problem}",
+                message=f"waiver {entry.id} ({entry.rule} on {entry.resource}) is invalid: {entry.problem}",
                 fix="renew it with a new expiry and a reason, or fix the finding and delete the waiver",
                 waiver=entry.id,
             )

@@ -75,7 +75,7 @@ def _result(finding: Finding, rule_index: int) -> om.Result:
     if finding.status is not Status.FAIL:
         kind = "inSource" if finding.status is Status.SUPPRESSED else "external"
         why = finding.reason or ""
-        result.suppressions = [om.Suppression(kind=kind, status="accepted", justification=why)]
+        result.suppressions = [om.Suppression(kind=kind, justification=why)]
     return result
 
 
