@@ -1,0 +1,172 @@
+"""The simulated platform: a template deployed into moto, its real handlers, a real PostgreSQL.
+
+`SimStack` is a context manager usable from tests and from `tapgate simulate`:
+
+    with SimStack(template_path, lambdas_dir, parameters) as stack:
+        arn = stack.start_scheduled(time="2026-11-27T06:00:00Z")
+        stack.wait(arn)
+
+Inside it: a PostgreSQL server (`tapgate.sim.postgres`) behind moto's `rds-data` routes
+(`tapgate.sim.dataapi`), moto with the executing state machine backend and no Docker, the handlers run
+in-process (`runtime`), Retry/Wait compressed and recorded (`clock`), faults injected on handler calls
+(`faults`), the stack created from the template (`deploy`, `dropped`, `custom_resource`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tapgate.sim.clock import Clock
+from tapgate.sim.faults import FaultPlan, injecting
+from tapgate.sim.runtime import LambdaRuntime
+
+REGION = "us-east-1"
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+ARTIFACT_BUCKET = "tapstack-artifacts-sim"
+ARTIFACT_KEY = "lambdas/lambdas.zip"
+EXECUTION_TIMEOUT_S = 1800
+
+
+class SimulationError(RuntimeError):
+    """The simulated platform could not be set up or did not finish."""
+
+
+def template_database(template: dict[str, Any]) -> str:
+    """The DB cluster's DatabaseName as the template declares it (the Data API's `database`)."""
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::RDS::DBCluster":
+            name = resource.get("Properties", {}).get("DatabaseName")
+            if isinstance(name, str):
+                return name
+    return "postgres"
+
+
+class SimStack:
+    def __init__(self, template_path: str | Path, lambdas_dir: str | Path, parameters: dict[str, str] | None = None,
+                 faults: FaultPlan | None = None, stack_name: str = "tapstack-sim"):
+        self.template_path = Path(template_path)
+        self.template = json.loads(self.template_path.read_text(encoding="utf-8"))
+        self.lambdas_dir = Path(lambdas_dir)
+        self.parameters = dict(parameters or {})
+        self.faults = faults or FaultPlan()
+        self.stack_name = stack_name
+        self.runtime = LambdaRuntime(self.lambdas_dir, REGION)
+        self.clock = Clock()
+        self.stage_s: dict[str, float] = {}  # setup stage -> seconds
+        self.deployment: Any = None
+        self.postgres: Any = None
+        self.bridge: Any = None
+        self.session: Any = None
+        self._exit = contextlib.ExitStack()
+
+    # lifecycle --------------------------------------------------------------------------------------
+    def __enter__(self) -> SimStack:
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._exit.close()
+
+    def _start(self) -> None:
+        import boto3
+        from moto import mock_aws
+
+        from tapgate.sim.dataapi import data_api_bridge
+        from tapgate.sim.postgres import running_postgres
+
+        with self._stage("postgres"):
+            self.postgres = self._exit.enter_context(running_postgres(template_database(self.template)))
+        self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
+        self.bridge = self._exit.enter_context(data_api_bridge(self.postgres.dsn))
+        self._exit.enter_context(self.runtime.installed())
+        self._exit.enter_context(self.clock.installed())
+        self._exit.enter_context(injecting(self.faults, self.runtime.current))
+        self.session = boto3.Session(region_name=REGION)
+        with self._stage("deploy"):
+            self._deploy()
+
+    def _deploy(self) -> None:
+        from tapgate.sim import custom_resource, deploy, dropped
+
+        s3 = self.session.client("s3")
+        s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+        s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=deploy.lambda_zip(self.lambdas_dir))
+        parameters = {"ArtifactBucket": ARTIFACT_BUCKET, "ArtifactKey": ARTIFACT_KEY, **self.parameters}
+        self.deployment = deploy.create_stack(self.session, self.template, parameters, self.stack_name, REGION)
+        dropped.apply_all(self.deployment, self.session)
+        self.runtime.logical_ids = self.deployment.function_logical_ids()
+        self.runtime.env_keys = {
+            key for lid in self.deployment.of_type("AWS::Lambda::Function")
+            for key in self.deployment.resolver.properties(lid).get("Environment", {}).get("Variables", {})
+        }
+        custom_resource.run_custom_resources(self.deployment, self.session)
+
+    @contextlib.contextmanager
+    def _stage(self, name: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.stage_s[name] = self.stage_s.get(name, 0.0) + time.monotonic() - started
+
+    # running ----------------------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=REGION)
+
+    def scheduled_target(self) -> Any:
+        from tapgate.sim.events import scheduled_targets
+
+        targets = scheduled_targets(self.deployment, self.deployment.state_machine_arn)
+        if not targets:
+            raise SimulationError("no scheduled AWS::Events::Rule targets the state machine")
+        # the daily rule: the one whose schedule fires most often (rate/cron of days beats months)
+        return sorted(targets, key=lambda t: ("month" in t.schedule.lower() or "L" in t.schedule, t.rule))[0]
+
+    def start_scheduled(self, time: str, name: str | None = None) -> str:
+        """Start the state machine as the daily rule would at `time` (ISO 8601); returns the execution ARN."""
+        from tapgate.sim.events import render_target_input, scheduled_event
+
+        target = self.scheduled_target()
+        event = scheduled_event(self.deployment, target.rule_arn, time)
+        payload = render_target_input(target.target, event, target.rule_arn)
+        return self.start(payload, name)
+
+    def start(self, payload: str | dict[str, Any], name: str | None = None) -> str:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        # EventBridge names executions with a UUID; Step Functions requires a name in moto (facts.md)
+        return self.client("stepfunctions").start_execution(
+            stateMachineArn=self.deployment.state_machine_arn, name=name or str(uuid.uuid4()), input=text
+        )["executionArn"]
+
+    def wait(self, execution_arn: str, timeout_s: float = EXECUTION_TIMEOUT_S) -> dict[str, Any]:
+        client = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout_s
+        delay = 0.02
+        while True:
+            described = client.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() > deadline:
+                raise SimulationError(f"execution {execution_arn} still RUNNING after {timeout_s:.0f} s")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        client = self.client("stepfunctions")
+        events, token = [], None
+        while True:
+            page = client.get_execution_history(executionArn=execution_arn, maxResults=1000,
+                                                **({"nextToken": token} if token else {}))
+            events += page["events"]
+            token = page.get("nextToken")
+            if not token:
+                return events
