@@ -72,6 +72,37 @@ class CodeAnalyzer:
     def __init__(self, code_dir: Path) -> None:
         self.index = ModuleIndex(code_dir)
         self.root = code_dir
+        self._walks: dict[int, list[ast.AST]] = {}
+        self._locals: dict[int, tuple[dict[str, ast.expr], dict[str, ast.expr]]] = {}
+
+    def walk(self, node: ast.AST) -> list[ast.AST]:
+        """`ast.walk(node)` as a list, computed once per node (handlers share most of their code)."""
+        key = id(node)
+        if key not in self._walks:
+            self._walks[key] = list(ast.walk(node))
+        return self._walks[key]
+
+    def local_names(self, node: FunctionNode) -> tuple[dict[str, ast.expr], dict[str, ast.expr]]:
+        """(local name -> first assigned expression, parameter -> annotation) of one function."""
+        key = id(node)
+        if key not in self._locals:
+            assigned: dict[str, ast.expr] = {}
+            annotations = {
+                arg.arg: arg.annotation
+                for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                if arg.annotation is not None
+            }
+            for sub in self.walk(node):
+                if (
+                    isinstance(sub, ast.Assign)
+                    and len(sub.targets) == 1
+                    and isinstance(sub.targets[0], ast.Name)
+                ):
+                    assigned.setdefault(sub.targets[0].id, sub.value)
+                elif isinstance(sub, ast.withitem) and isinstance(sub.optional_vars, ast.Name):
+                    assigned.setdefault(sub.optional_vars.id, sub.context_expr)
+            self._locals[key] = (assigned, annotations)
+        return self._locals[key]
 
     def facts(self, module_name: str, function: str) -> CodeFacts:
         run = _Run(self, module_name)
@@ -85,6 +116,7 @@ class _Run:
         self.an, self.facts = analyzer, CodeFacts()
         self.seen: set[tuple[str, str, tuple]] = set()
         self.queue: list[_Frame] = []
+        self._methods: tuple[int, dict[str, list[tuple[str, str]]]] | None = None
         self.modules = self._closure(entry)
         for module in self.modules.values():
             self.facts.files.add(module.shown(analyzer.root))
@@ -123,7 +155,7 @@ class _Run:
             frame = self.queue.pop()
             node = frame.module.functions[frame.qualname]
             scope = _Scope(self, frame, node)
-            for sub in ast.walk(node):
+            for sub in self.an.walk(node):
                 scope.visit(sub)
 
     def _run_module_body(self, module: Module) -> None:
@@ -132,19 +164,21 @@ class _Run:
         for statement in module.tree.body:
             if isinstance(statement, FunctionNode | ast.ClassDef):
                 for decorator in getattr(statement, "decorator_list", []):
-                    for sub in ast.walk(decorator):
+                    for sub in self.an.walk(decorator):
                         scope.visit(sub)
                 continue
-            for sub in ast.walk(statement):
+            for sub in self.an.walk(statement):
                 scope.visit(sub)
 
     def methods_named(self, name: str) -> list[tuple[str, str]]:
-        return [
-            (mod_name, qual)
-            for mod_name, module in self.modules.items()
-            for qual in module.functions
-            if "." in qual and qual.split(".", 1)[1] == name
-        ]
+        if self._methods is None or self._methods[0] != len(self.modules):
+            by_name: dict[str, list[tuple[str, str]]] = {}
+            for mod_name, module in self.modules.items():
+                for qual in module.functions:
+                    if "." in qual:
+                        by_name.setdefault(qual.split(".", 1)[1], []).append((mod_name, qual))
+            self._methods = (len(self.modules), by_name)
+        return self._methods[1].get(name, [])
 
 
 class _Scope:
@@ -155,21 +189,7 @@ class _Scope:
         self.module = frame.module
         self.params = _params(node) if node else []
         self.bound = dict(frame.bindings)
-        self.locals: dict[str, ast.expr] = {}
-        self.annotations: dict[str, ast.expr] = {}
-        if node is not None:
-            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
-                if arg.annotation is not None:
-                    self.annotations[arg.arg] = arg.annotation
-            for sub in ast.walk(node):
-                if (
-                    isinstance(sub, ast.Assign)
-                    and len(sub.targets) == 1
-                    and isinstance(sub.targets[0], ast.Name)
-                ):
-                    self.locals.setdefault(sub.targets[0].id, sub.value)
-                elif isinstance(sub, ast.withitem) and isinstance(sub.optional_vars, ast.Name):
-                    self.locals.setdefault(sub.optional_vars.id, sub.context_expr)
+        self.locals, self.annotations = run.an.local_names(node) if node is not None else ({}, {})
 
     def where(self, node: ast.AST) -> str:
         return f"{self.module.shown(self.run.an.root)}:{getattr(node, 'lineno', 0)}"
@@ -414,7 +434,7 @@ def _returns(
     cls = qual.split(".")[0] if "." in qual else None
     scope = _Scope(run, _Frame(module, qual, cls, tuple(bindings), ""), function)
     made = None
-    for sub in ast.walk(function):
+    for sub in run.an.walk(function):
         if isinstance(sub, ast.Return) and sub.value is not None:
             value = scope.value(sub.value, depth + 1)
             if value and value[0] in ("client", "resource", "instance"):

@@ -6,6 +6,7 @@ what it can from any such object, so the same checks run in the gate and in `tap
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ DEFAULT_REPORTS_PER_DAY = 2_000
 ALWAYS_CHECKED_REPORTS = 50_000
 DEFAULT_SES_RATE = 14.0  # SES production sending quota per second in a new account's region
 DEFAULT_DEADLINE_MINUTES = 45.0
+_KEY = re.compile(r'^\s{1,12}"?([A-Za-z0-9]+)"?\s*:\s*\{?\s*$', re.MULTILINE)  # a logical id opening its body
 
 
 @dataclass
@@ -28,6 +30,7 @@ class CrossContext:
     deadline_minutes: float = DEFAULT_DEADLINE_MINUTES
     options: dict[str, Any] = field(default_factory=dict)
     _lines: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    _offsets: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -75,7 +78,8 @@ class CrossContext:
         reason: str | None = None,
         **extra: Any,
     ) -> Finding:
-        line, column = self.locate(path) if path else (None, None)
+        # Exact lines (cfn-lint's marking decoder, slow to load) only where a reader must act on them.
+        line, column = self.locate(path) if status is Status.FAIL and path else self.quick_locate(resource)
         resources = self.data.get("Resources") or {}
         return Finding(
             engine=ENGINE,
@@ -95,6 +99,19 @@ class CrossContext:
             group=f"{rule}:{resource}:{extra.get('action', '')}",
             extra=extra,
         )
+
+    def quick_locate(self, resource: str | None) -> tuple[int | None, int | None]:
+        """The line of a resource's key, found in the text (enough for PASS/SKIP findings)."""
+        text = getattr(self.template, "text", "") or ""
+        if not resource or not text:
+            return (None, None)
+        if not self._offsets:
+            self._offsets = {m.group(1): m.start() for m in _KEY.finditer(text)}
+        offset = self._offsets.get(resource)
+        if offset is None:
+            return (None, None)
+        start = text.rfind("\n", 0, offset) + 1
+        return (text.count("\n", 0, offset) + 1, offset - start + 1)
 
     def locate(self, path: str) -> tuple[int | None, int | None]:
         if path not in self._lines:

@@ -1,4 +1,4 @@
-"""The template's Lambda functions joined to their code: handler → module → what the code does (once per run)."""
+"""The template's Lambda functions joined to their code: handler → module → what the code does."""
 
 from __future__ import annotations
 
