@@ -23,6 +23,7 @@ from typing import Any
 
 from tapgate.sim.clock import Clock
 from tapgate.sim.faults import FaultPlan, injecting
+from tapgate.sim.request_context import bucket_policies_with_request_context
 from tapgate.sim.runtime import LambdaRuntime
 
 REGION = "us-east-1"
@@ -86,6 +87,7 @@ class SimStack:
         with self._stage("postgres"):
             self.postgres = self._exit.enter_context(running_postgres(template_database(self.template)))
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
+        self._exit.enter_context(bucket_policies_with_request_context())
         self.bridge = self._exit.enter_context(data_api_bridge(self.postgres.dsn))
         self._exit.enter_context(self.runtime.installed())
         self._exit.enter_context(self.clock.installed())
