@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def _emit(opts: CheckOptions, result, key: str) -> None:
 
     color = opts.output is None and opts.fmt == "text" and sys.stdout.isatty()
     content = render(result, opts.fmt, color=color)
-    if key and not color:
+    if key and not color and opts.fmt != "json":
         cache.store_rendered(key, opts.fmt, content)
     _write(opts.output, content)
     if opts.report_dir:
@@ -82,7 +83,14 @@ def _emit(opts: CheckOptions, result, key: str) -> None:
 
 
 def _emit_cached(opts: CheckOptions, key: str, exit_code: int, result_json: str) -> None:
+    """Serve a hit without pydantic or rich where we can: JSON is re-marked `cached`, other formats are
+    the bytes rendered last time."""
     color = opts.output is None and opts.fmt == "text" and sys.stdout.isatty()
+    if opts.fmt == "json" and not opts.report_dir:
+        data = json.loads(result_json)
+        data["provenance"]["cached"] = True
+        _write(opts.output, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+        return
     content = None if (color or opts.report_dir) else cache.rendered(key, opts.fmt)
     if content is None:
         from tapgate.model import GateResult
