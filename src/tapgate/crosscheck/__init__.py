@@ -10,7 +10,7 @@ from typing import Any
 
 
 def check(ctx: Any) -> list:
-    """Every cross-check on one template: PASS for what was checked, FAIL for violations, SKIP with a reason."""
+    """Every cross-check on one template: PASS for what was checked, FAIL for violations, SKIP (why)."""
     from tapgate.crosscheck import drift, leastpriv, scale
     from tapgate.crosscheck.context import CrossContext
     from tapgate.crosscheck.project import Project

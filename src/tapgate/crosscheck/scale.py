@@ -350,7 +350,8 @@ def _window(ctx: CrossContext, reports: int, plans: list[MapPlan], batch: int) -
                 Status.FAIL if over else Status.PASS,
                 lid,
                 pointer("Resources", lid),
-                f"{lid}: about {minutes:.0f} min end to end at {reports:,} reports/day vs a {ctx.deadline_minutes:g} min "
+                f"{lid}: about {minutes:.0f} min end to end at {reports:,} reports/day "
+                f"vs a {ctx.deadline_minutes:g} min "
                 "deadline",
                 "raise MaxConcurrency (within the SES quota) or the SES quota" if over else "",
                 **extra,
