@@ -1,0 +1,59 @@
+"""Copies of the fixture projects (template + lambdas/) that a test may edit, and a runner for the checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "projects"
+REPO = Path(__file__).resolve().parents[3]
+
+
+class ProjectCopy:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.template_path = next(p for p in (root / "template.json", root / "TapStack.json") if p.exists())
+
+    @property
+    def template(self) -> dict:
+        return json.loads(self.template_path.read_text())
+
+    def write_template(self, data: dict) -> None:
+        self.template_path.write_text(json.dumps(data, indent=2))
+
+    def edit_code(self, relative: str, old: str, new: str) -> None:
+        path = self.root / "lambdas" / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+    def findings(self, reports_per_day: int = 2_000, code: bool = True):
+        from tapgate import template
+        from tapgate.crosscheck import check
+        from tapgate.crosscheck.context import CrossContext
+
+        tpl = template.load(self.template_path)
+        return check(CrossContext(tpl, self.root / "lambdas" if code else None, reports_per_day))
+
+    def failing(self, **kwargs) -> set[tuple[str, str | None]]:
+        return {(f.rule, f.resource) for f in self.findings(**kwargs) if f.status.value == "FAIL"}
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> ProjectCopy:
+    shutil.copytree(FIXTURES / "mini", tmp_path / "mini")
+    return ProjectCopy(tmp_path / "mini")
+
+
+@pytest.fixture
+def real_project(tmp_path: Path) -> ProjectCopy:
+    if not (REPO / "TapStack.json").exists() or not (REPO / "lambdas").is_dir():
+        pytest.skip("the project's TapStack.json and lambdas/ are not there yet")
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(REPO / "TapStack.json", root / "TapStack.json")
+    shutil.copytree(REPO / "lambdas", root / "lambdas", ignore=shutil.ignore_patterns("__pycache__"))
+    return ProjectCopy(root)
