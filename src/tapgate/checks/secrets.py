@@ -29,8 +29,18 @@ SECRET_KEY = re.compile(
 REFERENCE = re.compile(r"^\s*(\{\{resolve:|\$\{[^}]+\}\s*$)")
 
 
+def joined(value: Any) -> str | None:
+    """The text an Fn::Join builds, "${ref}" for each non-literal piece: a secret may be split."""
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], list)):
+        return None
+    delimiter = value[0] if isinstance(value[0], str) else ""
+    return delimiter.join(piece if isinstance(piece, str) else "${ref}" for piece in value[1])
+
+
 def secret_reason(key: str | int, value: Any) -> str | None:
     """Why `value` looks like a plaintext secret, or None."""
+    if key == "Fn::Join":
+        value = joined(value)
     if not isinstance(value, str) or not value.strip():
         return None
     if isinstance(key, str) and SECRET_KEY.search(key) and not REFERENCE.match(value):
