@@ -17,6 +17,7 @@ CREATE TABLE report_jobs (
     report_type    text NOT NULL,
     entity_id      text NOT NULL REFERENCES entities (entity_id),
     header         jsonb NOT NULL DEFAULT '{}'::jsonb,
+    due_at         timestamptz,  -- set for ad-hoc requests; otherwise the pack's deadline applies
     status         text NOT NULL DEFAULT 'pending'
                    CHECK (status IN ('pending', 'generated', 'validated', 'quarantined', 'delivered',
                                      'confirmed', 'failed')),

@@ -81,6 +81,22 @@ def put_object(bucket: str, key: str, body: bytes, content_type: str, **extra: A
         raise classify(err, f"put s3://{bucket}/{key}") from err
 
 
+def copy_object(source_bucket: str, source_key: str, version_id: str | None, bucket: str, key: str) -> dict:
+    """Server-side copy, re-encrypted with the data key, with a checksum (Object Lock needs one)."""
+    source = {"Bucket": source_bucket, "Key": source_key} | ({"VersionId": version_id} if version_id else {})
+    try:
+        return client("s3").copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource=source,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=setting("KMS_KEY_ARN"),
+            ChecksumAlgorithm="SHA256",
+        )
+    except (ClientError, BotoCoreError) as err:
+        raise classify(err, f"copy to s3://{bucket}/{key}") from err
+
+
 def get_object(bucket: str, key: str, version_id: str | None = None) -> bytes:
     args = {"Bucket": bucket, "Key": key} | ({"VersionId": version_id} if version_id else {})
     try:

@@ -66,3 +66,54 @@ def _cfn_event(request_type: str, url: str, **extra) -> dict:
     }
     event.update(extra)
     return event
+
+
+@pytest.fixture
+def platform(data_api, monkeypatch: pytest.MonkeyPatch):
+    """The AWS side of the stack on moto (inside `data_api`'s mock): KMS key, the work bucket, the
+    object-locked report bucket, a verified SES sender with its configuration set, and the alert topic.
+    Sets the env vars the template sets on the functions. Yields the tapcommon Database."""
+    import boto3
+
+    kms_arn = boto3.client("kms").create_key(Description="data key")["KeyMetadata"]["Arn"]
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="tapstack-work")
+    s3.put_bucket_versioning(Bucket="tapstack-work", VersioningConfiguration={"Status": "Enabled"})
+    s3.create_bucket(Bucket="tapstack-reports", ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket="tapstack-reports",
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled",
+                                 "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}},
+    )
+    ses = boto3.client("ses")
+    ses.verify_domain_identity(Domain="reports.example.com")
+    ses.create_configuration_set(ConfigurationSet={"Name": "tapstack-events"})
+    topic = boto3.client("sns").create_topic(Name="tapstack-alerts")["TopicArn"]
+    for name, value in {
+        "KMS_KEY_ARN": kms_arn, "WORK_BUCKET": "tapstack-work", "REPORT_BUCKET": "tapstack-reports",
+        "SES_SENDER": "reports@reports.example.com", "SES_CONFIGURATION_SET": "tapstack-events",
+        "ALERT_TOPIC_ARN": topic, "ENVIRONMENT": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield data_api
+
+
+@pytest.fixture
+def seeded(platform):
+    """A small seeded business day (every report type twice, one of each bad kind), through the Data API."""
+    import datetime as dt
+
+    from tapgate.sim.seed import BAD_KINDS, SeedSpec, generate_seed, insert_with_data_api
+
+    spec = SeedSpec(business_date=dt.date(2026, 11, 26), reports=14, bad_fraction=len(BAD_KINDS) / 14,
+                    entities_per_jurisdiction=3, rows_per_report=(2, 4))
+    data = generate_seed(spec)
+    insert_with_data_api(platform, data)
+    return data
+
+
+def sent_messages() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)

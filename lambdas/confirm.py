@@ -1,0 +1,139 @@
+"""confirm: record confirmations and receipts (action `confirm`), a failed batch (`record_failure`), and a
+run's totals (`finalize_run`); `ses_events_handler` applies SES delivery, bounce and complaint events.
+
+Confirming is idempotent: the receipt is written once (a conditional put) and the confirmation row once
+(its primary key); a retry confirms nothing twice and answers the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from tapcommon.aws import put_object
+from tapcommon.config import setting
+from tapcommon.db import Database
+from tapcommon.events import ConfirmAction, FinalizeRunAction, RecordFailureAction, parse_confirm_event
+from tapcommon.keys import confirmation_key
+from tapcommon.metrics import count_by_jurisdiction, metrics
+from tapcommon.runs import finalize_run, record_failure
+from tapcommon.ses_events import apply_ses_notifications
+
+logger = Logger()
+tracer = Tracer()
+
+
+def receipt(event: ConfirmAction, delivered, confirmed_at: dt.datetime) -> dict[str, Any]:
+    return {
+        "report_id": delivered.report_id,
+        "jurisdiction": delivered.jurisdiction,
+        "business_date": event.business_date.isoformat(),
+        "run_id": event.run_id,
+        "message_id": delivered.message_id,
+        "sha256": delivered.sha256,
+        "report_key": delivered.report_key,
+        "report_version_id": delivered.version_id,
+        "confirmed_at": confirmed_at.isoformat(),
+    }
+
+
+def _write_receipt(bucket: str, key: str, document: dict[str, Any]) -> None:
+    """Write once: if a receipt is already there (an earlier attempt), keep it."""
+    try:
+        put_object(bucket, key, json.dumps(document, indent=2).encode(), "application/json", IfNoneMatch="*")
+    except Exception as err:
+        cause = err.__cause__
+        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] in (
+            "PreconditionFailed",
+            "412",
+        ):
+            return
+        raise
+
+
+def confirm(event: ConfirmAction, db: Database, report_bucket: str) -> dict[str, Any]:
+    ids = [d.report_id for d in event.delivered]
+    done = (
+        {
+            r["report_id"]
+            for r in db.query(
+                "SELECT report_id FROM confirmations "
+                "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
+                {"ids": ids},
+            )
+        }
+        if ids
+        else set()
+    )
+    fresh = []
+    now = dt.datetime.now(dt.UTC)
+    for delivered in event.delivered:
+        if delivered.report_id in done:
+            continue
+        key = confirmation_key(delivered.jurisdiction, event.business_date.isoformat(), delivered.report_id)
+        _write_receipt(report_bucket, key, receipt(event, delivered, now))
+        fresh.append((delivered, key))
+    if fresh:
+        with db.transaction() as tx:
+            tx.batch(
+                "INSERT INTO confirmations (report_id, run_id, message_id, sha256, version_id, receipt_key, "
+                "confirmed_at) VALUES (:report_id, :run_id, :message_id, :sha256, :version_id, :key, :now) "
+                "ON CONFLICT (report_id) DO NOTHING",
+                [
+                    {
+                        "report_id": d.report_id,
+                        "run_id": event.run_id,
+                        "message_id": d.message_id,
+                        "sha256": d.sha256,
+                        "version_id": d.version_id,
+                        "key": key,
+                        "now": now,
+                    }
+                    for d, key in fresh
+                ],
+            )
+            tx.execute(
+                "UPDATE report_jobs SET status = 'confirmed', updated_at = now() "
+                "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
+                {"ids": [d.report_id for d, _ in fresh]},
+            )
+            tx.audit_many(
+                "confirm",
+                "report_confirmed",
+                [
+                    (d.report_id, event.run_id, {"message_id": d.message_id, "receipt_key": key})
+                    for d, key in fresh
+                ],
+            )
+    count_by_jurisdiction("ReportsConfirmed", [d.jurisdiction for d, _ in fresh])
+    return {
+        "run_id": event.run_id,
+        "batch_id": event.batch_id,
+        "confirmed": len(event.delivered),
+        "failed": len(event.failed),
+    }
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    action = parse_confirm_event(event)
+    db = Database.from_env()
+    if isinstance(action, RecordFailureAction):
+        return record_failure(action, db)
+    if isinstance(action, FinalizeRunAction):
+        return finalize_run(action, db)
+    return confirm(action, db, setting("REPORT_BUCKET"))
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def ses_events_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return apply_ses_notifications(event, Database.from_env())

@@ -1,0 +1,228 @@
+"""deliver: move each valid report under the object-locked prefix and send it once through SES.
+
+Idempotency: a report has at most one row in `deliveries` (its primary key). The row is claimed in its own
+committed transaction (INSERT ... ON CONFLICT DO NOTHING RETURNING) before the email goes out, so a retry,
+a re-run or a concurrent invocation finds the claim and never sends a second email:
+- claimed and sent (a message id): reported as delivered again, nothing sent;
+- claimed but never recorded as sent (the function died in between): in doubt; reported as failed for an
+  operator to reconcile against SES, never re-sent;
+- a failed claim (SES refused, nothing sent) may be claimed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
+
+from tapcommon.aws import classify, client, get_object, put_object
+from tapcommon.config import setting
+from tapcommon.db import Database
+from tapcommon.errors import PermanentError, TransientError
+from tapcommon.events import DeliverEvent, GeneratedReport, parse_event
+from tapcommon.keys import report_key
+from tapcommon.mail import build_message
+from tapcommon.metrics import count_by_jurisdiction, metrics
+from tapcommon.packs import load_pack
+from tapcommon.render import CONTENT_TYPES
+
+logger = Logger()
+tracer = Tracer()
+
+
+class _SendInDoubt(Exception):
+    """SES may have accepted the message: the answer was lost (read timeout, connection dropped)."""
+
+
+def claim(db: Database, run_id: str, report: GeneratedReport, recipient: str) -> dict[str, Any] | None:
+    """Claim the report's delivery atomically. None when claimed now; else the existing delivery row."""
+    with db.transaction() as tx:
+        params = {
+            "report_id": report.report_id,
+            "run_id": run_id,
+            "recipient": recipient,
+            "sha256": report.sha256,
+            "late": report.late,
+        }
+        claimed = tx.query(
+            "INSERT INTO deliveries (report_id, run_id, status, recipient, sha256, late) "
+            "VALUES (:report_id, :run_id, 'sending', :recipient, :sha256, :late) "
+            "ON CONFLICT (report_id) DO NOTHING RETURNING report_id",
+            params,
+        )
+        if not claimed:
+            claimed = tx.query(
+                "UPDATE deliveries SET status = 'sending', run_id = :run_id, recipient = :recipient, "
+                "sha256 = :sha256, late = :late, claimed_at = now(), status_detail = NULL "
+                "WHERE report_id = :report_id AND status = 'failed' RETURNING report_id",
+                params,
+            )
+        if claimed:
+            tx.audit("deliver", "delivery_claimed", report.report_id, run_id, {"recipient": recipient})
+            return None
+        rows = tx.query(
+            "SELECT status, message_id, report_key, version_id, sha256 FROM deliveries "
+            "WHERE report_id = :report_id",
+            {"report_id": report.report_id},
+        )
+    return rows[0]
+
+
+def _release(db: Database, report_id: str, run_id: str, reason: str) -> None:
+    """Nothing was sent: mark the claim failed so a later attempt may claim it again."""
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE deliveries SET status = 'failed', status_detail = :reason, status_at = now() "
+            "WHERE report_id = :report_id AND status = 'sending'",
+            {"report_id": report_id, "reason": reason[:500]},
+        )
+        tx.audit("deliver", "delivery_failed", report_id, run_id, {"reason": reason[:500]})
+
+
+def _store_locked(work_bucket: str, report_bucket: str, report: GeneratedReport, business_date: str) -> tuple:
+    """Read the staged bytes, check they are the validated ones, and write them under Object Lock.
+
+    A read and a put rather than a server-side copy: the SHA-256 is checked on the bytes that get locked,
+    and the put carries the checksum header Object Lock requires.
+    """
+    body = get_object(work_bucket, report.staging_key, report.version_id)
+    if hashlib.sha256(body).hexdigest() != report.sha256:
+        raise PermanentError(
+            "CHECKSUM_MISMATCH", f"{report.report_id}: staged bytes differ from the validated"
+        )
+    key = report_key(report.jurisdiction, business_date, report.file_name)
+    answer = put_object(
+        report_bucket, key, body, CONTENT_TYPES.get(report.format, "application/octet-stream")
+    )
+    return key, answer.get("VersionId"), body
+
+
+def _send(report: GeneratedReport, business_date: str, report_bucket: str, locked: tuple) -> str:
+    key, version_id, body = locked
+    pack = load_pack(report.jurisdiction)
+    link = None
+    if pack.delivery == "link":
+        params = {"Bucket": report_bucket, "Key": key} | ({"VersionId": version_id} if version_id else {})
+        link = client("s3").generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=pack.link_expiry_hours * 3600
+        )
+    raw = build_message(
+        pack,
+        setting("SES_SENDER"),
+        report.model_dump(),
+        business_date,
+        body if pack.delivery == "attach" else None,
+        link,
+    )
+    try:
+        answer = client("ses").send_raw_email(
+            Source=setting("SES_SENDER"),
+            Destinations=[pack.regulator.recipient],
+            RawMessage={"Data": raw},
+            ConfigurationSetName=setting("SES_CONFIGURATION_SET"),
+        )
+    except (ReadTimeoutError, ConnectionClosedError) as err:
+        raise _SendInDoubt(str(err)) from err
+    except (ClientError, BotoCoreError) as err:  # SES answered (or was never reached): nothing was sent
+        raise classify(err, f"SES send of {report.report_id}") from err
+    return answer["MessageId"]
+
+
+def _record_sent(db: Database, run_id: str, report: GeneratedReport, key: str, version_id, message_id: str):
+    with db.transaction() as tx:
+        tx.execute(
+            "UPDATE deliveries SET status = 'sent', message_id = :message_id, report_key = :key, "
+            "version_id = :version_id, sent_at = now(), status_at = now() "
+            "WHERE report_id = :report_id AND status = 'sending'",
+            {"report_id": report.report_id, "message_id": message_id, "key": key, "version_id": version_id},
+        )
+        tx.execute(
+            "UPDATE report_jobs SET status = 'delivered', updated_at = now() WHERE report_id = :report_id",
+            {"report_id": report.report_id},
+        )
+        tx.audit(
+            "deliver",
+            "report_delivered",
+            report.report_id,
+            run_id,
+            {"message_id": message_id, "report_key": key, "version_id": version_id, "sha256": report.sha256},
+        )
+
+
+def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buckets: tuple[str, str]) -> dict:
+    """Deliver one report; returns a `delivered` entry or raises PermanentError for the `failed` list."""
+    business_date = event.business_date.isoformat()
+    existing = claim(db, event.run_id, report, load_pack(report.jurisdiction).regulator.recipient)
+    if existing is not None:
+        if not existing["message_id"]:
+            raise PermanentError(
+                "DELIVERY_IN_DOUBT",
+                f"{report.report_id} was claimed ({existing['status']}) "
+                "but never recorded as sent; reconcile with SES before any resend",
+            )
+        logger.info("already delivered", extra={"report_id": report.report_id})
+        return {
+            "report_id": report.report_id,
+            "jurisdiction": report.jurisdiction,
+            "message_id": existing["message_id"],
+            "report_key": existing["report_key"],
+            "version_id": existing["version_id"],
+            "sha256": existing["sha256"].strip(),
+        }
+    try:
+        locked = _store_locked(buckets[0], buckets[1], report, business_date)
+        message_id = _send(report, business_date, buckets[1], locked)
+    except _SendInDoubt as err:  # the claim stays 'sending': never resent automatically
+        raise PermanentError("DELIVERY_IN_DOUBT", f"{report.report_id}: SES answer lost ({err})") from err
+    except (PermanentError, TransientError) as err:
+        _release(db, report.report_id, event.run_id, str(err))
+        raise
+    try:
+        _record_sent(db, event.run_id, report, locked[0], locked[1], message_id)
+    except (PermanentError, TransientError):
+        logger.error("sent but not recorded", extra={"report_id": report.report_id, "message_id": message_id})
+        raise
+    return {
+        "report_id": report.report_id,
+        "jurisdiction": report.jurisdiction,
+        "message_id": message_id,
+        "report_key": locked[0],
+        "version_id": locked[1],
+        "sha256": report.sha256,
+    }
+
+
+def deliver(event: DeliverEvent, db: Database, work_bucket: str, report_bucket: str) -> dict[str, Any]:
+    delivered, failed = [], []
+    for report in event.valid:
+        try:
+            delivered.append(deliver_one(db, event, report, (work_bucket, report_bucket)))
+        except PermanentError as err:  # TransientError propagates: the Task's Retry runs the batch again
+            logger.warning("delivery failed", extra={"report_id": report.report_id, "error": str(err)})
+            failed.append(
+                {"report_id": report.report_id, "jurisdiction": report.jurisdiction, "error": str(err)}
+            )
+    count_by_jurisdiction("ReportsDelivered", [d["jurisdiction"] for d in delivered])
+    count_by_jurisdiction("DeliveryFailures", [f["jurisdiction"] for f in failed])
+    return {
+        "run_id": event.run_id,
+        "business_date": event.business_date.isoformat(),
+        "batch_id": event.batch_id,
+        "delivered": delivered,
+        "failed": failed,
+    }
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return deliver(
+        parse_event(DeliverEvent, event),
+        Database.from_env(),
+        setting("WORK_BUCKET"),
+        setting("REPORT_BUCKET"),
+    )
