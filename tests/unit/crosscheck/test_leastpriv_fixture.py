@@ -1,4 +1,4 @@
-"""Least privilege from the code on the mini fixture: missing, unused and undecidable actions, on any role name."""
+"""Least privilege from the code on the mini fixture: missing, unused, undecidable; any role name."""
 
 from __future__ import annotations
 
