@@ -13,8 +13,6 @@ from pathlib import Path
 from tapgate.model import GateResult
 
 FORMATS = ("markdown", "html", "pdf", "json")
-# File names inside --report-dir, by format.
-FILE_NAMES = {"json": "result.json", "markdown": "report.md", "html": "report.html", "pdf": "report.pdf"}
 
 
 def render(result: GateResult, fmt: str) -> str | bytes:
@@ -47,25 +45,24 @@ class Written:
     warnings: list[str] = field(default_factory=list)  # one line each, e.g. the PDF was skipped
 
 
-def write_report_dir(
-    result: GateResult, directory: str | Path, formats: tuple[str, ...] = FORMATS
-) -> Written:
-    """Write each format to `directory` (created); a PDF renderer missing or failing is only a warning."""
-    from tapgate.report.pdf import PdfError, PdfUnavailable
+def write_report_dir(result: GateResult, directory: str | Path) -> Written:
+    """Every format `tapgate check --report-dir` writes, under the same names (gate.md, gate.html, gate.pdf,
+    gate.json, gate.sarif, gate.xml, gate.txt). A PDF renderer missing or failing is a warning only."""
+    from tapgate.errors import TapgateError
+    from tapgate.gate.options import REPORT_DIR_FORMATS
+    from tapgate.output import extension
+    from tapgate.output import render as render_any
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = Written()
-    for fmt in formats:
-        target = out / FILE_NAMES[fmt]
+    for fmt in REPORT_DIR_FORMATS:
         try:
-            content = render(result, fmt)
-        except (PdfUnavailable, PdfError) as err:
-            written.warnings.append(str(err))
+            content = render_any(result, fmt)
+        except TapgateError as err:  # PdfUnavailable, PdfError: the other formats still get written
+            written.warnings.append(f"{fmt} report not written: {err}")
             continue
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
+        target = out / f"gate.{extension(fmt)}"
+        target.write_bytes(content)
         written.files.append(target)
     return written

@@ -42,13 +42,13 @@ def run_report(args) -> int:
             print(path)
         if not args.output:
             return EXIT_OK
+    if args.format == "pdf" and not args.output:
+        raise UsageError("--format pdf writes binary: give -o FILE or --report-dir DIR")
     content = render(result, args.format)
     if args.output:
         _write(Path(args.output), content)
-    elif isinstance(content, bytes):
-        raise UsageError("--format pdf writes binary: give -o FILE or --report-dir DIR")
     else:
-        sys.stdout.write(content)
+        sys.stdout.write(str(content))
     return EXIT_OK
 
 

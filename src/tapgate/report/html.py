@@ -6,10 +6,11 @@ repeated on every page, "Page N of M" in the margin): the same file is what head
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from tapgate.model import GateResult, Status
 from tapgate.report import wording
@@ -36,13 +37,23 @@ SECTION_IDS = [
 def _environment():
     import jinja2  # imported here: `tapgate check` without reports never pays for it
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=False,
-        lstrip_blocks=False,
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    env.filters["brk"] = breakable
+    return env
+
+
+_BREAK_AFTER = re.compile(r"([_/.:,=-])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def breakable(value: object) -> Markup:
+    """Escaped text that may wrap after `_ / . :` and inside CamelCase (ids in narrow columns)."""
+    text = str(escape(value if value is not None else ""))
+    parts = re.split(r"(&[#\w]+;)", text)  # never break inside an entity
+    out = [p if p.startswith("&") else _CAMEL.sub("<wbr>", _BREAK_AFTER.sub(r"\1<wbr>", p)) for p in parts]
+    return Markup("".join(out))  # noqa: S704 - built from escaped text
 
 
 @lru_cache(maxsize=1)

@@ -78,7 +78,7 @@ def _matrix(view: ReportView) -> list[str]:
             [
                 f"**{text(c.id)}** {text(c.title)}",
                 _status(c.status.value),
-                "<br>".join(text(r.title) for r in cv.regulations) or "–",
+                "<br>".join(text(ref.label) for ref in cv.regulations) or "–",
                 "<br>".join(
                     f"{text(engine)}: " + ", ".join(code(r) for r in ids) for engine, ids in c.rules.items()
                 )
@@ -134,6 +134,7 @@ def _fact(fact: Fact) -> list[str]:
     if lead.code_location:
         lines.append(f"- **Code:** {code(lead.code_location)}")
     lines.append("- **Controls:** " + ", ".join(link(c, f"Evidence: {c}") for c in fact.controls))
+    lines += [f"- **Note:** {text(note)}" for note in wording.fact_notes(fact)]
     lines.append(
         f"- **Engines:** {len(fact.findings)} finding(s) from " + ", ".join(text(e) for e in fact.engines)
     )
@@ -175,19 +176,18 @@ def _framework(fw: FrameworkView) -> list[str]:
     rows = [
         [
             f"**{text(cv.control.id)}** {text(cv.control.title)}",
+            cell(", ".join(cv.clauses_of(reg.id))),
             _status(cv.control.status.value),
             _fact_links(cv),
         ]
         for cv in fw.controls
     ]
-    lines += table(["Control", "Status", "Failing findings"], rows)
+    lines += table(["Control", "Clauses", "Status", "Failing findings"], rows)
     if fw.failing:
         lines += ["", "Failing findings under this regulation:", ""]
     for fact in fw.failing:
-        lines.append(
-            f"- {link(fact.label, wording.fact_heading(fact))} {text(fact.severity)}, {code(fact.resource)}: "
-        )
-        lines[-1] += text(fact.lead.message)
+        where = f"{link(fact.label, wording.fact_heading(fact))} {text(fact.severity)}, {code(fact.resource)}"
+        lines.append(f"- {where}: {text(fact.lead.message)}")
     return lines
 
 

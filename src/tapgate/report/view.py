@@ -64,11 +64,27 @@ class EvidenceRow:
 
 
 @dataclass
+class RegulationRef:
+    """A regulation a control serves, with the clauses it names (`NIST-800-53:SC-28` -> SC-28)."""
+
+    regulation: Regulation
+    clauses: list[str]
+
+    @property
+    def label(self) -> str:
+        short = short_title(self.regulation)
+        return f"{short} ({', '.join(self.clauses)})" if self.clauses else short
+
+
+@dataclass
 class ControlView:
     control: ControlResult
-    regulations: list[Regulation]
+    regulations: list[RegulationRef]
     evidence: list[EvidenceRow]
     failing: list[Fact]
+
+    def clauses_of(self, regulation_id: str) -> list[str]:
+        return next((ref.clauses for ref in self.regulations if ref.regulation.id == regulation_id), [])
 
     @property
     def anchor(self) -> str:
@@ -108,6 +124,17 @@ def slug(text: str) -> str:
     """A lower-case anchor from an id: letters, digits and single hyphens."""
     out = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
     return "-".join(part for part in out.split("-") if part)
+
+
+def short_title(regulation: Regulation) -> str:
+    """The name before the subtitle: "NIST SP 800-53 Rev. 5: security and privacy controls" -> its name."""
+    return regulation.title.split(": ", 1)[0]
+
+
+def split_reference(reference: str) -> tuple[str, str | None]:
+    """A control's regulation reference is `REG-ID` or `REG-ID:clause`."""
+    reg_id, _, clause = reference.partition(":")
+    return reg_id, (clause or None)
 
 
 def build_view(result: GateResult) -> ReportView:
@@ -166,9 +193,21 @@ def _regulations(result: GateResult) -> dict[str, Regulation]:
     """The result's regulations in catalog order, plus any a control names that the catalog lacks."""
     known = {r.id: r for r in result.regulations}
     for control in result.controls:
-        for reg_id in control.regulations:
+        for reference in control.regulations:
+            reg_id = split_reference(reference)[0]
             known.setdefault(reg_id, Regulation(id=reg_id, title=reg_id))
     return known
+
+
+def _references(control: ControlResult, regulations: dict[str, Regulation]) -> list[RegulationRef]:
+    refs: dict[str, RegulationRef] = {}
+    for reference in control.regulations:
+        reg_id, clause = split_reference(reference)
+        ref = refs.setdefault(reg_id, RegulationRef(regulations[reg_id], []))
+        if clause and clause not in ref.clauses:
+            ref.clauses.append(clause)
+    order = list(regulations)
+    return sorted(refs.values(), key=lambda ref: order.index(ref.regulation.id))
 
 
 def _control_view(
@@ -179,7 +218,7 @@ def _control_view(
     failing = [fact for fact in facts if control.id in fact.controls or any(f in mine for f in fact.findings)]
     return ControlView(
         control=control,
-        regulations=[regulations[r] for r in control.regulations],
+        regulations=_references(control, regulations),
         evidence=_evidence_rows(mine, failing),
         failing=failing,
     )
@@ -200,7 +239,7 @@ def _evidence_rows(findings: list[Finding], failing: list[Fact]) -> list[Evidenc
 
 
 def _framework_view(regulation: Regulation, controls: list[ControlView]) -> FrameworkView:
-    mine = [cv for cv in controls if regulation.id in cv.control.regulations]
+    mine = [cv for cv in controls if any(ref.regulation.id == regulation.id for ref in cv.regulations)]
     failing: dict[int, Fact] = {}
     for cv in mine:
         failing.update({fact.number: fact for fact in cv.failing})

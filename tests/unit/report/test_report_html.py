@@ -1,0 +1,75 @@
+"""The HTML report: one self-contained, script-free, autoescaped file whose links all resolve."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from tapgate.model import Status
+from tapgate.report import render
+from tapgate.report.html import breakable, css_string
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hrefs, self.tags, self.srcs = set(), [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if "href" in attrs:
+            self.hrefs.append(attrs["href"])
+        if "src" in attrs:
+            self.srcs.append(attrs["src"])
+
+
+def _parse(html: str) -> _Collect:
+    parser = _Collect()
+    parser.feed(html)
+    return parser
+
+
+def test_self_contained_without_script_or_external_asset(failing):
+    html = render(failing, "html")
+    page = _parse(html)
+    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    assert page.srcs == []
+    assert not re.search(r"@import|url\(", html)
+    assert all(href.startswith("#") for href in page.hrefs)
+
+
+def test_every_internal_link_resolves(failing, tapstack):
+    for result in (failing, tapstack):
+        page = _parse(render(result, "html"))
+        assert {href[1:] for href in page.hrefs} - page.ids == set()
+
+
+def test_one_matrix_row_per_control_and_every_section(failing):
+    html = render(failing, "html")
+    matrix = html.split('<table class="matrix">')[1].split("</table>")[0]
+    assert matrix.count("<tr><td><strong>") == len(failing.controls)
+    page = _parse(html)
+    for section in ("provenance", "summary", "control-matrix", "findings", "register", "flow", "cost"):
+        assert section in page.ids
+    assert {
+        f"framework-{r}" for r in ("sec-17a-4f", "finra-4511", "sox-itgc", "gdpr-32", "nist-800-53")
+    } <= page.ids
+
+
+def test_engine_text_is_escaped(failing):
+    hostile = failing.model_copy(deep=True)
+    target = next(f for f in hostile.findings if f.status is Status.FAIL)
+    target.message = "<script>alert(1)</script>"
+    hostile.provenance.template = 'evil".json</style><script>'
+    html = render(hostile, "html")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_css_strings_and_breakable_ids_stay_escaped():
+    assert css_string('a"b\\c</style>') == "a\\22 b\\5c c\\3c /style\\3e "
+    assert str(breakable("S3_BUCKET")) == "S3_<wbr>BUCKET"
+    assert str(breakable("<b>ReportBucket")) == "&lt;b&gt;Report<wbr>Bucket"
