@@ -73,7 +73,12 @@ def moto_builds(resource_type: str) -> bool:
 
 
 # Types moto knows but builds wrongly for this purpose (no behaviour behind them): the harness builds them.
-_MOTO_BUILDS_BADLY = {"AWS::RDS::DBCluster", "AWS::SecretsManager::Secret", "AWS::CloudWatch::Alarm"}
+_MOTO_BUILDS_BADLY = {
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::SecretsManager::Secret",
+    "AWS::CloudWatch::Alarm",
+}
 
 
 def moto_template(template: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -110,6 +115,8 @@ def _placeholders(node: Any, skipped: set[str]) -> Any:
         return _SUB_REF.sub(lambda m: PLACEHOLDER + m.group(1) if m.group(2) in skipped else m.group(0), node)
     if not isinstance(node, dict):
         return node
+    if set(node) == {"Fn::GetAZs"} and node["Fn::GetAZs"] == {"Ref": "AWS::Region"}:
+        return {"Fn::GetAZs": ""}  # the same thing ("" is the stack's region); moto does not resolve the Ref
     if set(node) == {"Ref"} and node["Ref"] in skipped:
         return PLACEHOLDER + node["Ref"]
     if set(node) == {"Fn::GetAtt"}:
@@ -162,6 +169,7 @@ def create_stack(
     physical = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.describe_stack_resources(StackName=stack_id)["StackResources"]
+        if r.get("PhysicalResourceId")  # moto lists a few types it models without one (attachments)
     }
     account = stack_id.split(":")[4]
     resolver = Resolver(
@@ -173,10 +181,27 @@ def create_stack(
         stack_name=stack_name,
         stack_id=stack_id,
         moto_attribute=_moto_attribute(account, region, stack_id),
+        moto_ref=_moto_ref(account, region, stack_id),
     )
     return Deployment(
         template=template, resolver=resolver, stack_name=stack_name, region=region, skipped=skipped
     )
+
+
+def _moto_resource(account: str, region: str, stack_id: str, logical_id: str) -> Any:
+    from moto.cloudformation.models import cloudformation_backends
+
+    stack = cloudformation_backends[account][region].get_stack(stack_id)
+    resource = stack.resource_map.get(logical_id) if stack.resource_map else None
+    return None if resource is None or isinstance(resource, dict) else resource
+
+
+def _moto_ref(account: str, region: str, stack_id: str) -> Any:
+    def ref(logical_id: str) -> Any:
+        resource = _moto_resource(account, region, stack_id, logical_id)
+        return getattr(resource, "physical_resource_id", None) or getattr(resource, "name", None)
+
+    return ref
 
 
 def _moto_attribute(account: str, region: str, stack_id: str) -> Any:

@@ -8,6 +8,7 @@ Each step appends one line to `deployment.applied`, so a run can show what the h
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -20,10 +21,10 @@ def apply_all(deployment: Deployment, session: Any) -> None:
     """Buckets and keys first, then the skipped resources in an order that satisfies their references."""
     apply_buckets(deployment, session)
     apply_kms_tags(deployment, session)
-    for resource_type in _BUILD_ORDER:
-        for logical_id in deployment.of_type(resource_type):
-            if logical_id in deployment.skipped:
-                _BUILDERS[resource_type](deployment, session, logical_id)
+    for logical_id in dependency_order(deployment.template, deployment.skipped):
+        builder = _BUILDERS.get(deployment.template["Resources"][logical_id]["Type"])
+        if builder is not None:
+            builder(deployment, session, logical_id)
     handled = set(_BUILDERS) | {"AWS::CloudFormation::CustomResource"}
     for logical_id in deployment.skipped:
         resource_type = deployment.template["Resources"][logical_id]["Type"]
@@ -31,6 +32,50 @@ def apply_all(deployment: Deployment, session: Any) -> None:
             deployment.not_simulated.append(f"{logical_id} ({resource_type})")
     apply_function_environments(deployment, session)
     render_state_machine(deployment, session)
+
+
+def references(node: Any) -> set[str]:
+    """Logical ids (and parameters) a template fragment refers to: Ref, GetAtt, ${…} in Sub."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= references(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value.split(".")[0] if isinstance(value, str) else value[0])
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
+                if not isinstance(value, str):
+                    found |= references(value[1])
+            else:
+                found |= references(value)
+    return found
+
+
+def dependency_order(template: dict[str, Any], logical_ids: list[str]) -> list[str]:
+    """`logical_ids` ordered so that each comes after the ones among them it refers to (or DependsOn)."""
+    resources, pending, ordered = template["Resources"], set(logical_ids), []
+
+    def visit(logical_id: str, trail: tuple[str, ...]) -> None:
+        if logical_id not in pending or logical_id in trail:
+            return
+        resource = resources[logical_id]
+        depends = resource.get("DependsOn", [])
+        for needed in sorted(
+            references(resource.get("Properties", {}))
+            | set([depends] if isinstance(depends, str) else depends)
+        ):
+            visit(needed, (*trail, logical_id))
+        pending.discard(logical_id)
+        ordered.append(logical_id)
+
+    for logical_id in logical_ids:
+        visit(logical_id, ())
+    return ordered
 
 
 # buckets and keys ------------------------------------------------------------------------------------
@@ -58,8 +103,10 @@ def apply_buckets(deployment: Deployment, session: Any) -> None:
             )
         if "BucketEncryption" in props:
             rules = [  # the CloudFormation name differs from the API's here
-                {("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
-                 for k, v in rule.items()}
+                {
+                    ("ApplyServerSideEncryptionByDefault" if k == "ServerSideEncryptionByDefault" else k): v
+                    for k, v in rule.items()
+                }
                 for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
             ]
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
@@ -213,18 +260,82 @@ def build_trail(deployment: Deployment, session: Any, logical_id: str) -> None:
     deployment.applied.append(f"{logical_id}: trail {name}")
 
 
+def build_cluster_parameter_group(deployment: Deployment, session: Any, logical_id: str) -> None:
+    props = deployment.resolver.properties(logical_id)
+    name = props.get("DBClusterParameterGroupName") or _generated_name(deployment, logical_id)
+    rds = session.client("rds", region_name=deployment.region)
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName=name,
+        DBParameterGroupFamily=props["Family"],
+        Description=props["Description"],
+    )
+    deployment.resolver.physical_ids[logical_id] = name
+    deployment.applied.append(
+        f"{logical_id}: cluster parameter group {name} ({len(props.get('Parameters', {}))} set)"
+    )
+
+
+def build_role_policy(deployment: Deployment, session: Any, logical_id: str) -> None:
+    props = deployment.resolver.properties(logical_id)
+    session.client("iam").put_role_policy(
+        RoleName=props["RoleName"],
+        PolicyName=props["PolicyName"],
+        PolicyDocument=json.dumps(props["PolicyDocument"]),
+    )
+    deployment.resolver.physical_ids[logical_id] = props["PolicyName"]
+    deployment.applied.append(f"{logical_id}: inline policy {props['PolicyName']} on {props['RoleName']}")
+
+
+def build_subscription(deployment: Deployment, session: Any, logical_id: str) -> None:
+    props = deployment.resolver.properties(logical_id)
+    arn = session.client("sns", region_name=deployment.region).subscribe(
+        TopicArn=props["TopicArn"],
+        Protocol=props["Protocol"],
+        Endpoint=props["Endpoint"],
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    deployment.resolver.physical_ids[logical_id] = arn
+    deployment.applied.append(f"{logical_id}: SNS {props['Protocol']} subscription")
+
+
+def build_topic_policy(deployment: Deployment, session: Any, logical_id: str) -> None:
+    props = deployment.resolver.properties(logical_id)
+    sns = session.client("sns", region_name=deployment.region)
+    for topic in props["Topics"]:
+        sns.set_topic_attributes(
+            TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+        )
+    deployment.resolver.physical_ids[logical_id] = logical_id
+    deployment.applied.append(f"{logical_id}: topic policy")
+
+
+def build_queue_policy(deployment: Deployment, session: Any, logical_id: str) -> None:
+    props = deployment.resolver.properties(logical_id)
+    sqs = session.client("sqs", region_name=deployment.region)
+    for queue_url in props["Queues"]:
+        sqs.set_queue_attributes(
+            QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+        )
+    deployment.resolver.physical_ids[logical_id] = logical_id
+    deployment.applied.append(f"{logical_id}: queue policy")
+
+
 _BUILDERS: dict[str, Callable[[Deployment, Any, str], None]] = {
+    "AWS::IAM::RolePolicy": build_role_policy,
+    "AWS::SNS::TopicPolicy": build_topic_policy,
+    "AWS::SQS::QueuePolicy": build_queue_policy,
+    "AWS::RDS::DBClusterParameterGroup": build_cluster_parameter_group,
     "AWS::RDS::DBCluster": build_db_cluster,
     "AWS::RDS::DBInstance": build_db_instance,
     "AWS::SecretsManager::Secret": build_secret,
     "AWS::SES::EmailIdentity": build_email_identity,
     "AWS::SES::ConfigurationSet": build_configuration_set,
     "AWS::SES::ConfigurationSetEventDestination": build_event_destination,
+    "AWS::SNS::Subscription": build_subscription,
     "AWS::S3::BucketPolicy": build_bucket_policy,
     "AWS::CloudWatch::Alarm": build_alarm,
     "AWS::CloudTrail::Trail": build_trail,
 }
-_BUILD_ORDER = list(_BUILDERS)
 
 
 # functions and the state machine ---------------------------------------------------------------------

@@ -33,8 +33,11 @@ def scheduled_targets(deployment: Deployment, target_arn: str) -> list[Scheduled
         if "ScheduleExpression" not in props:
             continue
         name = deployment.physical(logical_id)
-        rule_arn = name if name.startswith("arn:") else (
-            f"arn:aws:events:{deployment.region}:{deployment.resolver.account}:rule/{name}")
+        rule_arn = (
+            name
+            if name.startswith("arn:")
+            else (f"arn:aws:events:{deployment.region}:{deployment.resolver.account}:rule/{name}")
+        )
         for target in props.get("Targets", []):
             if target.get("Arn") == target_arn:
                 found.append(ScheduledTarget(logical_id, rule_arn, props["ScheduleExpression"], target))
@@ -65,13 +68,15 @@ def render_target_input(target: dict[str, Any], event: dict[str, Any], rule_arn:
     if not transformer:
         return json.dumps(event)
     values = {name: _json_path(event, path) for name, path in transformer.get("InputPathsMap", {}).items()}
-    values.update({
-        "aws.events.rule-arn": rule_arn,
-        "aws.events.rule-name": rule_arn.rsplit("/", 1)[-1],
-        "aws.events.event.ingestion-time": event["time"],
-        "aws.events.event": event,
-        "aws.events.event.json": event,
-    })
+    values.update(
+        {
+            "aws.events.rule-arn": rule_arn,
+            "aws.events.rule-name": rule_arn.rsplit("/", 1)[-1],
+            "aws.events.event.ingestion-time": event["time"],
+            "aws.events.event": event,
+            "aws.events.event.json": event,
+        }
+    )
 
     def quoted(match: re.Match[str]) -> str:
         value = values.get(match.group(1))

@@ -48,8 +48,14 @@ def template_database(template: dict[str, Any]) -> str:
 
 
 class SimStack:
-    def __init__(self, template_path: str | Path, lambdas_dir: str | Path, parameters: dict[str, str] | None = None,
-                 faults: FaultPlan | None = None, stack_name: str = "tapstack-sim"):
+    def __init__(
+        self,
+        template_path: str | Path,
+        lambdas_dir: str | Path,
+        parameters: dict[str, str] | None = None,
+        faults: FaultPlan | None = None,
+        stack_name: str = "tapstack-sim",
+    ):
         self.template_path = Path(template_path)
         self.template = json.loads(self.template_path.read_text(encoding="utf-8"))
         self.lambdas_dir = Path(lambdas_dir)
@@ -103,11 +109,14 @@ class SimStack:
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
         s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=deploy.lambda_zip(self.lambdas_dir))
         parameters = {"ArtifactBucket": ARTIFACT_BUCKET, "ArtifactKey": ARTIFACT_KEY, **self.parameters}
-        self.deployment = deploy.create_stack(self.session, self.template, parameters, self.stack_name, REGION)
+        self.deployment = deploy.create_stack(
+            self.session, self.template, parameters, self.stack_name, REGION
+        )
         dropped.apply_all(self.deployment, self.session)
         self.runtime.logical_ids = self.deployment.function_logical_ids()
         self.runtime.env_keys = {
-            key for lid in self.deployment.of_type("AWS::Lambda::Function")
+            key
+            for lid in self.deployment.of_type("AWS::Lambda::Function")
             for key in self.deployment.resolver.properties(lid).get("Environment", {}).get("Variables", {})
         }
         custom_resource.run_custom_resources(self.deployment, self.session)
@@ -166,8 +175,9 @@ class SimStack:
         client = self.client("stepfunctions")
         events, token = [], None
         while True:
-            page = client.get_execution_history(executionArn=execution_arn, maxResults=1000,
-                                                **({"nextToken": token} if token else {}))
+            page = client.get_execution_history(
+                executionArn=execution_arn, maxResults=1000, **({"nextToken": token} if token else {})
+            )
             events += page["events"]
             token = page.get("nextToken")
             if not token:

@@ -25,7 +25,11 @@ _local = threading.local()
 
 def request_context(headers: Any, account: str) -> dict[str, str]:
     context = {"aws:SecureTransport": "true", "aws:SourceAccount": account}
-    for header in ("x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-acl"):
+    for header in (
+        "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "x-amz-acl",
+    ):
         value = headers.get(header) if headers is not None else None
         if value:
             context[f"s3:{header}"] = value
@@ -33,7 +37,10 @@ def request_context(headers: Any, account: str) -> dict[str, str]:
 
 
 def _values(value: Any) -> list[str]:
-    return [str(v).lower() if isinstance(v, bool) else str(v) for v in (value if isinstance(value, list) else [value])]
+    return [
+        str(v).lower() if isinstance(v, bool) else str(v)
+        for v in (value if isinstance(value, list) else [value])
+    ]
 
 
 def condition_holds(operator: str, key: str, expected: Any, context: dict[str, str]) -> bool:
@@ -63,7 +70,9 @@ def condition_holds(operator: str, key: str, expected: Any, context: dict[str, s
 
 
 def _matches(patterns: Any, value: str) -> bool:
-    return any(fnmatch.fnmatchcase(value, p) for p in (patterns if isinstance(patterns, list) else [patterns]))
+    return any(
+        fnmatch.fnmatchcase(value, p) for p in (patterns if isinstance(patterns, list) else [patterns])
+    )
 
 
 def evaluate(policy: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> str:
@@ -71,7 +80,9 @@ def evaluate(policy: dict[str, Any], action: str, resource: str, context: dict[s
     verdict = "NEUTRAL"
     statements = policy.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
-        if not _matches(statement.get("Action", []), action) or not _matches(statement.get("Resource", []), resource):
+        if not _matches(statement.get("Action", []), action) or not _matches(
+            statement.get("Resource", []), resource
+        ):
             continue
         conditions = statement.get("Condition", {})
         if not all(

@@ -37,6 +37,8 @@ class Resolver:
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
     # fallback for GetAtt on resources moto created: (logical id, attribute) -> value
     moto_attribute: Callable[[str, str], Any] | None = None
+    # fallback for Ref on resources moto created without listing a physical id
+    moto_ref: Callable[[str], Any] | None = None
 
     def pseudo(self) -> dict[str, str]:
         return {
@@ -61,6 +63,10 @@ class Resolver:
             return declared["Default"]
         if name in self.physical_ids:
             return self.physical_ids[name]
+        if self.moto_ref is not None:
+            value = self.moto_ref(name)
+            if value is not None:
+                return value
         raise ResolveError(f"Ref {name}: no such parameter or created resource")
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
