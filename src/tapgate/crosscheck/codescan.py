@@ -209,10 +209,12 @@ class _Scope:
         kind = func[0]
         if kind == "clientmethod":
             _, service, method, resource = func
+            kwargs = self._keywords(call)
             if method in ("get_paginator", "generate_presigned_url"):  # the operation is the first argument
                 first = call.args[0] if call.args else next((k.value for k in call.keywords), None)
                 method = _literal(self.value(first, 0)) or method
-            kwargs = tuple((kw.arg, _literal(self.value(kw.value, 0))) for kw in call.keywords if kw.arg)
+                # a presigned URL is authorised like the call it presigns, with its Params
+                kwargs = tuple((k.split(".", 1)[1], v) for k, v in kwargs if k.startswith("Params."))
             self.run.facts.calls.add(
                 AwsCall(service, method, self.where(call), self.frame.via, kwargs, resource)
             )
@@ -220,6 +222,37 @@ class _Scope:
             self._env_read(call.args[0], call)
         elif kind == "func":
             self._call_project(func[1], func[2], call, bound=func[3])
+
+    def _keywords(self, call: ast.Call) -> tuple[tuple[str, str | None], ...]:
+        """Keyword arguments, with the keys of `**dict` splats and of dict-valued arguments (`Arg.Key`)."""
+        found: list[tuple[str, str | None]] = []
+        for kw in call.keywords:
+            if kw.arg is None:
+                found += [(key, None) for key in sorted(self._dict_keys(kw.value, 0))]
+                continue
+            found.append((kw.arg, _literal(self.value(kw.value, 0))))
+            found += [(f"{kw.arg}.{key}", None) for key in sorted(self._dict_keys(kw.value, 0))]
+        return tuple(found)
+
+    def _dict_keys(self, node: ast.expr | None, depth: int) -> set[str]:
+        """Literal keys a dict expression may have: {..}, a | b, x if c else y, dict(k=..), a local name."""
+        if node is None or depth > MAX_DEPTH:
+            return set()
+        if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            for key, value in zip(node.keys, node.values, strict=False):
+                if key is None:  # {**other}
+                    keys |= self._dict_keys(value, depth + 1)
+            return keys
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return self._dict_keys(node.left, depth + 1) | self._dict_keys(node.right, depth + 1)
+        if isinstance(node, ast.IfExp):
+            return self._dict_keys(node.body, depth + 1) | self._dict_keys(node.orelse, depth + 1)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+            return {kw.arg for kw in node.keywords if kw.arg}
+        if isinstance(node, ast.Name) and node.id in self.locals:
+            return self._dict_keys(self.locals[node.id], depth + 1)
+        return set()
 
     def _env_read(self, name_node: ast.expr, at: ast.AST) -> None:
         name = _literal(self.value(name_node, 0))

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from tapgate.crosscheck import check
     from tapgate.crosscheck.context import CrossContext
     from tapgate.crosscheck.cost import estimate_monthly_cost
+    from tapgate.crosscheck.suppress import apply_inline
     from tapgate.model import Status
 
     if args.code and not Path(args.code).is_dir():
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     ctx = CrossContext(
         tpl, code if code.is_dir() else None, args.reports_per_day, args.ses_rate, args.deadline_minutes
     )
-    findings = check(ctx)
+    findings = apply_inline(check(ctx), tpl.data)
     cost = estimate_monthly_cost(tpl.data, args.reports_per_day)
     failed = [f for f in findings if f.status is Status.FAIL]
     if args.format == "json":
@@ -67,15 +68,15 @@ def run(args: argparse.Namespace) -> int:
 def _print_text(findings, cost) -> None:
     from tapgate.model import Status
 
-    order = {Status.FAIL: 0, Status.SKIP: 1, Status.PASS: 2}
+    order = {Status.FAIL: 0, Status.SUPPRESSED: 1, Status.SKIP: 2, Status.PASS: 3}
     for f in sorted(findings, key=lambda f: (order.get(f.status, 3), f.rule, f.resource or "")):
         where = f.code_location or (f"{f.file}:{f.line}" if f.line else f.file)
-        print(f"{f.status.value:5} {f.rule:27} {f.resource or '-':28} {where}: {f.message}")
-    counts = {
-        s.value: sum(1 for f in findings if f.status is s) for s in (Status.PASS, Status.FAIL, Status.SKIP)
-    }
+        print(f"{f.status.value:10} {f.rule:27} {f.resource or '-':28} {where}: {f.message}")
+        if f.reason and f.status is not Status.PASS:
+            print(f"{'':10} reason: {f.reason}")
+    counts = {s.value: sum(1 for f in findings if f.status is s) for s in Status}
     print(
-        f"{counts['FAIL']} failed, {counts['PASS']} passed, {counts['SKIP']} skipped; "
-        f"monthly cost ≈ ${cost['total']:,.2f} at {cost['reports_per_day']:,} reports/day "
-        f"(prices of {cost['date']}, {cost['region']})"
+        f"{counts['FAIL']} failed, {counts['SUPPRESSED']} suppressed, {counts['PASS']} passed, "
+        f"{counts['SKIP']} skipped; monthly cost ≈ ${cost['total']:,.2f} at {cost['reports_per_day']:,} "
+        f"reports/day (prices of {cost['date']}, {cost['region']})"
     )

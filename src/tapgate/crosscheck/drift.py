@@ -31,6 +31,7 @@ _INSERT = re.compile(
     r"INSERT\s+INTO\s+([\w.\"]+)\s*\(([^)]*)\)\s*VALUES\s*(.*?)(?:ON\s+CONFLICT|RETURNING|;|$)",
     re.IGNORECASE | re.DOTALL,
 )
+_ALLOWED = re.compile(r"jurisdiction\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
 _ROW = re.compile(r"\(([^()]*)\)")
 _JURISDICTION_CONSTANT = re.compile(r"JURISDICTION", re.IGNORECASE)
 _CODE = re.compile(r"^[A-Z]{2}[A-Z0-9_-]{0,15}$")  # a jurisdiction code (US-SEC, UK, EU-ESMA ...), not prose
@@ -206,7 +207,8 @@ def _jurisdictions(ctx: CrossContext) -> list[Finding]:
                 None,
                 at,
                 "no jurisdiction is seeded or named by the code",
-                reason="no INSERT with a jurisdiction column in migrations/, no JURISDICTION constant",
+                reason="no INSERT with a jurisdiction column or CHECK (jurisdiction IN ...) in migrations/, "
+                "no JURISDICTION constant in plan.py: the jurisdictions live in data only",
             )
         ]
     findings = []
@@ -257,6 +259,10 @@ def _seeded(ctx: CrossContext) -> dict[str, str]:
                     found.setdefault(
                         values[index].strip("'"), f"{sql_file.relative_to(ctx.code_dir.parent)}:{line}"
                     )
+        for match in _ALLOWED.finditer(text):  # CHECK (jurisdiction IN ('US_SEC', ...))
+            line = text[: match.start()].count("\n") + 1
+            for code in re.findall(r"'([^']+)'", match.group(1)):
+                found.setdefault(code, f"{sql_file.relative_to(ctx.code_dir.parent)}:{line}")
     found.update({k: v for k, v in _plan_constants(ctx).items() if k not in found})
     return found
 

@@ -159,9 +159,8 @@ def _undecidable(ctx, role, at, who, unknowns: list[Unknown], grants: RoleGrants
                 role,
                 at if code else unknown.location,
                 f"cannot decide what {who} needs: {unknown.what} at {unknown.location}",
-                "name the service and operation with literals (or a helper called with literals), or suppress "
-                "with "
-                "Metadata.tapgate.Suppress and the reason",
+                "name the service and operation with literals (or a helper called with literals), "
+                "or suppress with Metadata.tapgate.Suppress and the reason",
                 code_location=unknown.location if code else None,
                 what=unknown.what,
             )

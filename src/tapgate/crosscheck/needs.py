@@ -30,6 +30,7 @@ S3_KWARG_ACTIONS = {
     ("GetObject", "VersionId"): "GetObjectVersion",
     ("HeadObject", "VersionId"): "GetObjectVersion",
     ("DeleteObject", "VersionId"): "DeleteObjectVersion",
+    ("CopyObject", "CopySource.VersionId"): "GetObjectVersion",
     ("PutObject", "ObjectLockMode"): "PutObjectRetention",
     ("PutObject", "ObjectLockLegalHoldStatus"): "PutObjectLegalHold",
     ("PutObject", "Tagging"): "PutObjectTagging",
