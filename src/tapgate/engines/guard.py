@@ -127,11 +127,34 @@ def _clauses(node: object, inherited: str):
     messages = node.get("messages") if isinstance(node.get("messages"), dict) else {}
     custom = (messages.get("custom_message") or "").strip() or inherited
     if "check" in node:
-        yield _first_path(node["check"]), custom, (messages.get("error_message") or "").strip()
+        yield _check_path(node["check"]), custom, (messages.get("error_message") or "").strip()
         return
     for key, value in node.items():
         if key not in ("messages", "metadata", "name", "context"):
             yield from _clauses(value, custom)
+
+
+def _check_path(check: object) -> str:
+    """Where a clause failed. A missing property is reported as the deepest part that exists plus the
+    query left over: extend the path with that, so it meets checkov's and cfn-lint's path for the fact."""
+    unresolved = check.get("UnResolved") if isinstance(check, dict) else None
+    if isinstance(unresolved, dict) and isinstance(unresolved.get("value"), dict):
+        value = unresolved["value"]
+        base = (value.get("traversed_to") or {}).get("path", "")
+        if isinstance(base, str) and base.startswith("/"):
+            return base + "".join(
+                f"/{part}" for part in _plain_parts(str(value.get("remaining_query") or ""))
+            )
+    return _first_path(check)
+
+
+def _plain_parts(query: str) -> list[str]:
+    parts = []
+    for part in query.split("."):
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", part):
+            break  # a filter, wildcard or variable: the path stops being a plain pointer here
+        parts.append(part)
+    return parts
 
 
 def _first_path(node: object) -> str:
