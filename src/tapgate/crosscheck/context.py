@@ -46,11 +46,12 @@ class CrossContext:
             return ctx
         template = ctx.template
         options = dict(getattr(ctx, "options", None) or {})
+        # An explicit code_dir wins; else lambdas/ beside the template (the brief's default, and right for a
+        # copy of the project anywhere); else the gate's project lambdas/.
         code = getattr(ctx, "code_dir", None) or options.get("code_dir")
+        beside = Path(template.path).resolve().parent / "lambdas"
         if code is None:
-            code = getattr(ctx, "lambdas", None)
-        if code is None:
-            code = Path(template.path).resolve().parent / "lambdas"
+            code = beside if beside.is_dir() else getattr(ctx, "lambdas", None) or beside
         code = Path(code)
         return cls(
             template=template,

@@ -34,9 +34,11 @@ class ProjectCopy:
         from tapgate import template
         from tapgate.crosscheck import check
         from tapgate.crosscheck.context import CrossContext
+        from tapgate.crosscheck.suppress import apply_inline
 
         tpl = template.load(self.template_path)
-        return check(CrossContext(tpl, self.root / "lambdas" if code else None, reports_per_day))
+        findings = check(CrossContext(tpl, self.root / "lambdas" if code else None, reports_per_day))
+        return apply_inline(findings, tpl.data)  # as the gate does: Metadata.tapgate.Suppress with a reason
 
     def failing(self, **kwargs) -> set[tuple[str, str | None]]:
         return {(f.rule, f.resource) for f in self.findings(**kwargs) if f.status.value == "FAIL"}
