@@ -40,22 +40,15 @@ def run_check(
         runs = _run(names, ctx, versions, progress, opts.control_tower)
         git_state = git.result()
     engine_runs = [run for run, _ in runs]
-    found = [f for _, found in runs for f in found]
-    ran_ok = {run.name for run in engine_runs if run.ok}
-    found += finishing.not_reported(catalog, ran_ok, found, templates)
+    found = _judged([f for _, found in runs for f in found], engine_runs, opts, catalog, templates)
     waivers.apply_waivers(found, register)
     found += waivers.problem_findings(register, waivers_file)
     found = finishing.finish(found, templates, catalog)
     controls = verdict.control_results(catalog.controls, found)
+    hashes = {t.path: t.sha256 for t in templates}
     return GateResult(
         provenance=provenance.build(
-            {t.path: t.sha256 for t in templates},
-            policies,
-            opts.command,
-            versions,
-            _options(opts),
-            git_state,
-            started_at,
+            hashes, policies, opts.command, versions, _options(opts), git_state, started_at
         ),
         summary=verdict.summarize(engine_runs, controls, found),
         engines=engine_runs,
@@ -64,6 +57,16 @@ def run_check(
         findings=found,
         waivers=register + waivers.suppression_entries(found),
     )
+
+
+def _judged(
+    found: list[Finding], runs: list[EngineRun], opts: CheckOptions, catalog, templates
+) -> list[Finding]:
+    """The engines' findings plus a PASS/SKIP for every catalog rule an engine that ran said nothing about."""
+    ran_ok = {run.name for run in runs if run.ok}
+    if opts.control_tower and "cfn-guard" in ran_ok and all(run.name != "control-tower" for run in runs):
+        ran_ok.add("control-tower")  # the pack ran inside the cfn-guard process
+    return found + finishing.not_reported(catalog, ran_ok, found, templates)
 
 
 def _context(opts: CheckOptions, templates, policies: Path, scratch: Path) -> EngineContext:
