@@ -20,8 +20,8 @@ from tapgate.model import Finding, Severity, Status
 
 OK_CODES = {0, 19}
 RULE_DEF = re.compile(r"^\s*rule\s+([A-Za-z_][\w]*)\s+when\b", re.MULTILINE)
-VIOLATION = re.compile(r"(?:Violation:|\[CT\.[^\]]*\]:)\s*(.+)")
-FIX = re.compile(r"(?:Fix:|\[FIX\]:)\s*(.+)")
+VIOLATION = re.compile(r"(?:Violation:|\[CT\.[^\]]*\]:)\s*(.+?)(?=(?:Fix:|\[FIX\]:)|\Z)", re.DOTALL)
+FIX = re.compile(r"(?:Fix:|\[FIX\]:)\s*(.+)", re.DOTALL)
 
 
 class GuardEngine:
@@ -182,7 +182,9 @@ def _split_custom(custom: str) -> tuple[str, str]:
     violation, fix = VIOLATION.search(custom), FIX.search(custom)
     if not violation and not fix:
         return " ".join(custom.split()), ""
-    return (violation.group(1).strip() if violation else ""), (fix.group(1).strip() if fix else "")
+    return (" ".join(violation.group(1).split()) if violation else ""), (
+        " ".join(fix.group(1).split()) if fix else ""
+    )
 
 
 def control_tower_ids(pack: Path) -> dict[str, str]:
