@@ -1,4 +1,4 @@
-"""Deploy a template (TapStack.json) into moto with CloudFormation `create_stack`, then fill in what moto drops.
+"""Deploy a template (TapStack.json) into moto with CloudFormation `create_stack`; fill in what moto drops.
 
 moto builds most types from the template, but skips some (the DB cluster, secrets, SES, alarms, bucket
 policies, custom resources …), drops some properties (bucket versioning, Object Lock, lifecycle …), fails

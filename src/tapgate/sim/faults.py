@@ -66,7 +66,7 @@ class FaultPlan:
     @classmethod
     def parse(cls, spec: str | None, horizon: int = 200, seed: int = 17) -> FaultPlan:
         plan = cls()
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # noqa: S311 - a reproducible fault schedule, not a secret
         for part in filter(None, (p.strip() for p in (spec or "").split(","))):
             kind, sep, rest = _split_part(part)
             if kind not in KINDS:
@@ -92,7 +92,7 @@ class FaultPlan:
         return out
 
     def decide(self, service: str, operation: str, function: str) -> str | None:
-        """The fault kind to inject on this handler call, if the plan selects it (counts every kind's calls)."""
+        """The fault kind to inject on this handler call, if the plan selects it (counts each kind's calls)."""
         chosen = None
         with self._lock:
             for kind, ordinals in self.ordinals.items():
@@ -158,7 +158,7 @@ def injecting(plan: FaultPlan, current: threading.local) -> Iterator[FaultPlan]:
     def __call__(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         function = getattr(current, "function", None)
         if stubber.enabled and function:
-            _, service, operation = (event_name.split(".") + ["", ""])[:3]
+            _, service, operation = [*event_name.split("."), "", ""][:3]
             kind = plan.decide(service, operation, function)
             if kind:
                 return error_response(kind, service, request)

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 
-class SimulatedCrash(BaseException):  # noqa: N818 - a crash, not an error the handler could handle
-    """Raised inside a handler to kill the invocation mid-batch (BaseException: no `except Exception` stops it)."""
+class SimulatedCrash(BaseException):
+    """Kills a handler's invocation mid-batch (a BaseException: no `except Exception` in it can stop it)."""
 
 
 CRASH_ERROR_TYPE = "Runtime.ExitError"  # what Lambda reports when the runtime process dies
@@ -227,10 +227,11 @@ class LambdaRuntime:
                 sys.path.remove(path)
 
     # metrics ------------------------------------------------------------------------------------
-    def metric_totals(self, dimension: str | None = None) -> dict[str, float]:
-        """Sum of each metric over all EMF documents; with `dimension`, only the series that carry it."""
+    def metric_totals(self, dimension: str | None = None, since: int = 0) -> dict[str, float]:
+        """Sum of each metric over the EMF documents from index `since`. With `dimension`, only the series
+        that carry it; without, only the aggregate `service` series (the per-jurisdiction one would double)."""
         totals: dict[str, float] = {}
-        for doc in self.emf:
+        for doc in self.emf[since:]:
             for directive in doc["_aws"].get("CloudWatchMetrics", []):
                 dims = {d for group in directive.get("Dimensions", []) for d in group}
                 if dimension is None and any(d != "service" for d in dims):

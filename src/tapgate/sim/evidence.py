@@ -1,0 +1,154 @@
+"""What a simulated business day left behind, read back from every side, and the invariants over it.
+
+The counts come from four independent places that must agree: the database rows (PostgreSQL, read
+directly), the S3 objects with their versions (the report bucket's `reports/` and `confirmations/`, the
+work bucket's `quarantine/`), the messages moto's SES accepted, and the EMF metric lines the handlers
+printed. The invariants are the flow's promises: every report ends confirmed, quarantined or failed with
+a record; none is lost; none is sent twice; a quarantined report is never sent; the counts agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+FINAL_STATUSES = ("confirmed", "quarantined", "failed")
+
+
+@dataclass
+class DayEvidence:
+    business_date: str
+    jobs: dict[str, dict[str, Any]]  # report_id -> {jurisdiction, status}
+    generated: set[str]
+    validated: set[str]
+    quarantined_with_violations: set[str]
+    deliveries: dict[str, dict[str, Any]]  # report_id -> {status, message_id, report_key, version_id}
+    confirmations: set[str]
+    batch_failure_reports: set[str]
+    s3_reports: dict[str, int]  # key -> number of versions (reports/ prefix of the date)
+    s3_receipts: set[str]  # keys under confirmations/
+    s3_quarantine: set[str]  # keys under quarantine/ in the work bucket
+    ses_messages: list[str]  # SES message ids accepted during the day
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(job["status"] for job in self.jobs.values())
+
+    def by_jurisdiction(self) -> dict[str, dict[str, int]]:
+        table: dict[str, Counter[str]] = {}
+        for job in self.jobs.values():
+            table.setdefault(job["jurisdiction"], Counter())[job["status"]] += 1
+        return {j: dict(sorted(c.items())) for j, c in sorted(table.items())}
+
+    def invariants(self) -> dict[str, bool]:
+        statuses = self.status_counts()
+        quarantined = {r for r, j in self.jobs.items() if j["status"] == "quarantined"}
+        failed = {r for r, j in self.jobs.items() if j["status"] == "failed"}
+        confirmed = {r for r, j in self.jobs.items() if j["status"] == "confirmed"}
+        message_reports = {d["message_id"]: r for r, d in self.deliveries.items() if d.get("message_id")}
+        sends = Counter(message_reports.get(m, f"unrecorded:{m}") for m in self.ses_messages)
+        failed_recorded = all(
+            r in self.batch_failure_reports or self.deliveries.get(r, {}).get("status") == "failed"
+            for r in failed
+        )
+        return {
+            "every_report_final": all(j["status"] in FINAL_STATUSES for j in self.jobs.values()),
+            "no_report_lost": sum(statuses.values()) == len(self.jobs) and self.generated <= set(self.jobs),
+            "failed_have_record": failed_recorded,
+            "none_sent_twice": all(n == 1 for n in sends.values()),
+            "every_send_recorded": not any(r.startswith("unrecorded:") for r in sends),
+            "quarantined_never_sent": not (quarantined & set(message_reports.values())),
+            "quarantined_have_violations": quarantined <= self.quarantined_with_violations,
+            "quarantined_kept_as_evidence": len(self.s3_quarantine) >= len(quarantined),
+            "confirmed_in_s3_once": len(self.s3_reports) >= len(confirmed)
+            and all(v == 1 for v in self.s3_reports.values()),
+            "confirmed_have_receipts": len(self.s3_receipts) == len(self.confirmations) == len(confirmed),
+            "db_ses_agree": len(self.ses_messages) == len(message_reports),
+            "metrics_agree": self.metrics_agree(confirmed, quarantined),
+        }
+
+    def metrics_agree(self, confirmed: set[str], quarantined: set[str]) -> bool:
+        m = self.metrics
+        return (
+            int(m.get("ReportsConfirmed", 0)) == len(confirmed)
+            and int(m.get("ReportsDelivered", 0))
+            == len([d for d in self.deliveries.values() if d.get("message_id")])
+            and int(m.get("ValidationFailures", 0)) == len(quarantined)
+        )
+
+
+_OF_DAY = " report_id IN (SELECT report_id FROM report_jobs WHERE business_date = %s)"
+_QUERIES = {  # constant SQL; the business date is always a bound parameter
+    "generated": "SELECT report_id FROM reports WHERE" + _OF_DAY,
+    "validated": "SELECT DISTINCT report_id FROM validations WHERE" + _OF_DAY,
+    "quarantined_with_violations": "SELECT DISTINCT report_id FROM validations "
+    "WHERE NOT valid AND jsonb_array_length(violations) > 0 AND" + _OF_DAY,
+    "deliveries": "SELECT report_id, status, message_id, report_key, version_id FROM deliveries WHERE"
+    + _OF_DAY,
+    "confirmations": "SELECT report_id FROM confirmations WHERE" + _OF_DAY,
+}
+
+
+def _rows(conn: Any, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    return conn.execute(sql, params).fetchall()
+
+
+def collect(stack: Any, business_date: str, emf_from: int = 0) -> DayEvidence:
+    """Read the day back from PostgreSQL, S3, SES and the EMF lines printed since `emf_from`."""
+    import psycopg
+
+    with psycopg.connect(stack.postgres.dsn) as conn:
+        jobs = {
+            r: {"jurisdiction": j, "status": s}
+            for r, j, s in _rows(
+                conn,
+                "SELECT report_id, jurisdiction, status FROM report_jobs WHERE business_date = %s",
+                business_date,
+            )
+        }
+        generated = {r for (r,) in _rows(conn, _QUERIES["generated"], business_date)}
+        validated = {r for (r,) in _rows(conn, _QUERIES["validated"], business_date)}
+        bad = _rows(conn, _QUERIES["quarantined_with_violations"], business_date)
+        deliveries = {
+            r: {"status": s, "message_id": m, "report_key": k, "version_id": v}
+            for r, s, m, k, v in _rows(conn, _QUERIES["deliveries"], business_date)
+        }
+        confirmations = {r for (r,) in _rows(conn, _QUERIES["confirmations"], business_date)}
+        failures = _rows(
+            conn, "SELECT report_ids FROM batch_failures WHERE batch_id LIKE %s", f"{business_date}-%"
+        )
+    return DayEvidence(
+        business_date=business_date,
+        jobs=jobs,
+        generated=generated,
+        validated=validated,
+        quarantined_with_violations={r for (r,) in bad},
+        deliveries=deliveries,
+        confirmations=confirmations,
+        batch_failure_reports={r for (ids,) in failures for r in (ids or [])},
+        s3_reports=_versions(stack, "ReportBucket", "reports/", business_date),
+        s3_receipts=set(_versions(stack, "ReportBucket", "confirmations/", business_date)),
+        s3_quarantine=set(_versions(stack, "WorkBucket", "quarantine/", business_date)),
+        ses_messages=ses_message_ids(stack),
+        metrics=stack.runtime.metric_totals(since=emf_from),
+    )
+
+
+def _versions(stack: Any, bucket_logical_id: str, prefix: str, business_date: str) -> dict[str, int]:
+    """key -> number of versions, for keys under `prefix` whose path holds the business date."""
+    bucket = stack.deployment.physical(bucket_logical_id)
+    s3 = stack.client("s3")
+    counts: Counter[str] = Counter()
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for version in page.get("Versions", []):
+            if f"/{business_date}/" in version["Key"]:
+                counts[version["Key"]] += 1
+    return dict(counts)
+
+
+def ses_message_ids(stack: Any) -> list[str]:
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[stack.deployment.resolver.account][stack.deployment.region]
+    return [message.id for message in backend.sent_messages]
