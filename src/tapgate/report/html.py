@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from tapgate.model import GateResult, Status
 from tapgate.report import wording
 from tapgate.report.evidence import cost_evidence, flow_evidence
-from tapgate.report.view import build_view
+from tapgate.report.view import build_view, short_title
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The ids of the chapters, in the order of wording.SECTIONS (the contents list links to them).
@@ -90,6 +90,7 @@ def render_html(result: GateResult) -> str:
         "ids": SECTION_IDS,
         "provenance": provenance,
         "statuses": [s.value for s in Status],
+        "short_title": short_title,
         "flow": flow_evidence(result.flow_evidence) if result.flow_evidence else None,
         "cost": cost_evidence(result.cost_estimate) if result.cost_estimate else None,
     }

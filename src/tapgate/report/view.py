@@ -71,6 +71,11 @@ class RegulationRef:
     clauses: list[str]
 
     @property
+    def compact(self) -> str:
+        """The regulation's id and clauses, for narrow table cells: "NIST-800-53 (SC-28, SC-12)"."""
+        return f"{self.regulation.id} ({', '.join(self.clauses)})" if self.clauses else self.regulation.id
+
+    @property
     def label(self) -> str:
         short = short_title(self.regulation)
         return f"{short} ({', '.join(self.clauses)})" if self.clauses else short
@@ -101,6 +106,10 @@ class FrameworkView:
     @property
     def anchor(self) -> str:
         return "framework-" + slug(self.regulation.id)
+
+    @property
+    def has_clauses(self) -> bool:
+        return any(cv.clauses_of(self.regulation.id) for cv in self.controls)
 
 
 @dataclass
