@@ -8,8 +8,12 @@ than their own action (`IMPLIED`): that list is policy knowledge from the AWS se
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import json
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 # IAM prefix where it is neither signingName nor endpointPrefix (checked against the Service Authorization
@@ -47,30 +51,20 @@ class UnknownCall(Exception):
 @cache
 def _service(service: str) -> tuple[str, dict[str, str]]:
     """(IAM prefix, snake_case method -> operation name) for a boto3 service name."""
-    from botocore import xform_name
+    from botocore import xform_name  # botocore/__init__ only: its loader module pulls in the HTTP stack
 
-    model = _session().get_service_model(service)
-    prefix = (
-        PREFIX_OVERRIDES.get(service) or model.metadata.get("signingName") or model.metadata["endpointPrefix"]
-    )
-    return prefix, {xform_name(op): op for op in model.operation_names}
-
-
-@cache
-def _session() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session()
+    model = _model(_package_data("botocore"), service, "service-2")
+    metadata = model["metadata"]
+    prefix = PREFIX_OVERRIDES.get(service) or metadata.get("signingName") or metadata["endpointPrefix"]
+    return prefix, {xform_name(op): op for op in model["operations"]}
 
 
 @cache
 def _resource_actions(service: str) -> dict[tuple[str, str], str]:
     """(resource type, snake method) -> operation, from boto3's resource model (resources-1.json)."""
-    import boto3.session
     from botocore import xform_name
 
-    loader = boto3.session.Session(region_name="us-east-1")._loader
-    data = loader.load_service_model(service, "resources-1")
+    data = _model(_package_data("boto3"), service, "resources-1")
     found: dict[tuple[str, str], str] = {}
     kinds = {"ServiceResource": data.get("service", {}), **data.get("resources", {})}
     for kind, body in kinds.items():
@@ -78,9 +72,27 @@ def _resource_actions(service: str) -> dict[tuple[str, str], str]:
             found[(kind, xform_name(name))] = action["request"]["operation"]
         if "load" in body:
             found[(kind, "load")] = body["load"]["request"]["operation"]
-        for name, waiter in (body.get("waiters") or {}).items():
-            found[(kind, f"wait_until_{xform_name(name)}")] = waiter.get("waiterName", "")
     return found
+
+
+@cache
+def _package_data(package: str) -> Path:
+    """The `data/` directory of an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        raise UnknownCall(f"{package} is not installed")
+    return Path(spec.origin).parent / "data"
+
+
+def _model(data_dir: Path, service: str, kind: str) -> dict[str, Any]:
+    """The newest API version's model file, as botocore's loader picks it (plain or gzipped JSON)."""
+    versions = sorted(p for p in (data_dir / service).glob("*") if p.is_dir())
+    for version in reversed(versions or [data_dir / service]):
+        for candidate in (version / f"{kind}.json", version / f"{kind}.json.gz"):
+            if candidate.is_file():
+                raw = candidate.read_bytes()
+                return json.loads(gzip.decompress(raw) if candidate.suffix == ".gz" else raw)
+    raise UnknownCall(f"no {kind} model for {service!r} in {data_dir}")
 
 
 def known_service(service: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tapgate.crosscheck.locate import JsonIndex
 from tapgate.model import Finding, Severity, Status
 
 ENGINE = "crosscheck"
@@ -31,6 +32,7 @@ class CrossContext:
     options: dict[str, Any] = field(default_factory=dict)
     _lines: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
     _offsets: dict[str, int] = field(default_factory=dict, repr=False)
+    _index: JsonIndex | None = field(default=None, repr=False)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -79,8 +81,7 @@ class CrossContext:
         reason: str | None = None,
         **extra: Any,
     ) -> Finding:
-        # Exact lines (cfn-lint's marking decoder, slow to load) only where a reader must act on them.
-        line, column = self.locate(path) if status is Status.FAIL and path else self.quick_locate(resource)
+        line, column = self.locate(path) if path else self.quick_locate(resource)
         resources = self.data.get("Resources") or {}
         return Finding(
             engine=ENGINE,
@@ -116,10 +117,18 @@ class CrossContext:
 
     def locate(self, path: str) -> tuple[int | None, int | None]:
         if path not in self._lines:
-            try:
-                self._lines[path] = self.template.locate(path)
-            except Exception:  # noqa: BLE001 - a location is a courtesy; the finding stands without it
-                self._lines[path] = (None, None)
+            text = getattr(self.template, "text", "") or ""
+            found = None
+            if getattr(self.template, "is_json", False) and text:
+                if self._index is None:
+                    self._index = JsonIndex(text)
+                found = self._index.line_col(path)
+            if found is None:
+                try:
+                    found = self.template.locate(path)
+                except Exception:  # noqa: BLE001 - a location is a courtesy; the finding stands without it
+                    found = None
+            self._lines[path] = found or (None, None)
         return self._lines[path]
 
 
