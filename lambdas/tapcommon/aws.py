@@ -39,7 +39,8 @@ def client(service: str) -> Any:
         if service not in _clients:
             import boto3  # imported lazily too: cold starts of functions that never call AWS stay short
 
-            _clients[service] = boto3.client(service, config=_CONFIG)
+            config = _CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else _CONFIG
+            _clients[service] = boto3.client(service, config=config)  # SigV4: presigned links up to 7 days
         return _clients[service]
 
 

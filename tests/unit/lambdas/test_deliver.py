@@ -1,0 +1,95 @@
+"""deliver: one SES raw email per valid report through the configuration set (attached or linked, as the pack
+says), the report locked in the report bucket, the message id recorded; idempotency (a retry, a re-run or an
+in-doubt claim never sends a second email); SES refusals fail the report, release the claim, and a later
+attempt may claim it again."""
+
+from __future__ import annotations
+
+import email
+
+import boto3
+from conftest import Pipeline, sent_messages
+
+import deliver
+from tapcommon.packs import load_pack
+
+
+def test_each_valid_report_is_sent_once_and_locked(pipeline, platform):
+    (out,) = pipeline.deliver()
+    (validated,) = pipeline.validated
+    assert {d["report_id"] for d in out["delivered"]} == {r["report_id"] for r in validated["valid"]}
+    assert out["failed"] == []
+    messages = sent_messages()
+    assert len(messages) == len(out["delivered"])
+    s3 = boto3.client("s3")
+    for item in out["delivered"]:
+        head = s3.head_object(Bucket="tapstack-reports", Key=item["report_key"], VersionId=item["version_id"])
+        assert head["ObjectLockMode"] == "COMPLIANCE" and head["ServerSideEncryption"] == "aws:kms"
+        assert item["report_key"].startswith(f"reports/{item['jurisdiction']}/")
+    rows = platform.query("SELECT report_id, status, message_id FROM deliveries")
+    assert {(r["report_id"], r["message_id"]) for r in rows} == {
+        (d["report_id"], d["message_id"]) for d in out["delivered"]
+    }
+    assert {r["status"] for r in rows} == {"sent"}
+
+
+def test_attach_or_link_as_the_pack_says(pipeline):
+    pipeline.deliver()
+    for message in sent_messages():
+        parsed = email.message_from_string(message.raw_data)
+        jurisdiction = parsed["Subject"].split("]")[0].strip("[")
+        pack = load_pack(jurisdiction)
+        assert parsed["To"] == pack.regulator.recipient
+        attachments = [p for p in parsed.walk() if p.get_filename()]
+        text = next(p for p in parsed.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+        if pack.delivery == "attach":
+            assert len(attachments) == 1 and b"Download" not in text
+        else:
+            assert attachments == [] and b"X-Amz-Signature" in text
+
+
+def test_a_retry_sends_nothing_and_answers_the_same(pipeline, lambda_context):
+    (first,) = pipeline.deliver()
+    count = len(sent_messages())
+    again = deliver.lambda_handler(pipeline.validated[0], lambda_context)
+    assert len(sent_messages()) == count
+    assert again["delivered"] == first["delivered"]
+
+
+def test_a_rerun_of_the_day_sends_nothing_new(pipeline, lambda_context):
+    pipeline.confirm()
+    count = len(sent_messages())
+    rerun = Pipeline(lambda_context)
+    rerun.run_id = "run-2"
+    assert rerun.plan()["reports"] == 6  # only the quarantined ones are planned again
+    rerun.deliver()
+    assert len(sent_messages()) == count
+
+
+def test_a_claim_without_a_message_id_is_in_doubt_and_never_resent(pipeline, platform, lambda_context):
+    (validated,) = pipeline.validate()
+    victim = validated["valid"][0]["report_id"]
+    platform.execute(
+        "INSERT INTO deliveries (report_id, run_id, status, recipient) "
+        "VALUES (:r, 'run-0', 'sending', 'x@example.com')",
+        {"r": victim},
+    )
+    out = deliver.lambda_handler(validated, lambda_context)
+    assert [f["report_id"] for f in out["failed"]] == [victim]
+    assert "DELIVERY_IN_DOUBT" in out["failed"][0]["error"]
+    assert len(sent_messages()) == len(validated["valid"]) - 1
+
+
+def test_ses_refusal_fails_the_report_and_a_later_attempt_can_claim_it(
+    pipeline, platform, lambda_context, monkeypatch
+):
+    (validated,) = pipeline.validate()
+    monkeypatch.setenv("SES_SENDER", "reports@unverified.example.net")
+    out = deliver.lambda_handler(validated, lambda_context)
+    assert out["delivered"] == [] and len(out["failed"]) == len(validated["valid"])
+    assert all("MessageRejected" in f["error"] for f in out["failed"])
+    assert {r["status"] for r in platform.query("SELECT status FROM deliveries")} == {"failed"}
+    monkeypatch.setenv("SES_SENDER", "reports@reports.example.com")
+    retry = deliver.lambda_handler(validated, lambda_context)
+    assert len(retry["delivered"]) == len(validated["valid"]) and retry["failed"] == []
+    assert len(sent_messages()) == len(validated["valid"])
