@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +92,11 @@ class SimStack:
         from tapgate.sim.dataapi import data_api_bridge
         from tapgate.sim.postgres import running_postgres
 
+        # moto warns on every Map that ToleratedFailurePercentage has no effect, Powertools on every batch
+        # without metrics: noise for a simulation's user, so both are silenced while it runs
+        logging.getLogger("moto.stepfunctions").setLevel(logging.ERROR)
+        self._exit.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         with self._stage("postgres"):
             self.postgres = self._exit.enter_context(running_postgres(template_database(self.template)))
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
