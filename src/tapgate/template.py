@@ -7,8 +7,10 @@ quoted snippet of the file. Bad input raises `InputError` with `file:line:col` (
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,16 +28,15 @@ class Template:
     text: str
     data: dict[str, Any]
     is_json: bool = True
-    _nodes: Any = field(default=None, repr=False)
+    _nodes: Any = field(default=None, repr=False)  # YAML: cfn-lint's marked nodes
+    _spans: dict[str, tuple[int, int, int]] | None = field(default=None, repr=False)
 
     @property
-    def nodes(self) -> Any:
-        """cfn-lint's marked nodes. JSON is decoded lazily: that decoder is pure Python and slow."""
-        if self._nodes is None:
-            from cfnlint.decode import cfn_json
-
-            self._nodes = cfn_json.loads(self.text)
-        return self._nodes
+    def spans(self) -> dict[str, tuple[int, int, int]]:
+        """JSON pointer -> (first line, column, last line), 0-based, of every key and value; built once."""
+        if self._spans is None:
+            self._spans = _json_spans(self.text) if self.is_json else _yaml_spans(self._nodes, self.text)
+        return self._spans
 
     @property
     def sha256(self) -> str:
@@ -47,23 +48,27 @@ class Template:
 
     def locate(self, pointer: str) -> tuple[int, int]:
         """1-based (line, col) of the deepest part of `pointer` that exists (the key, where there is one)."""
-        mark = _deepest_mark(self.nodes, _split_pointer(pointer))
-        if mark is None:
-            return (1, 1)
-        return (mark[0] + 1, mark[1] + 1)
+        span = self._deepest(pointer)
+        return (span[0] + 1, span[1] + 1) if span else (1, 1)
 
     def snippet(self, pointer: str) -> str:
         """The lines of the file that hold the fragment at `pointer` (at most SNIPPET_MAX_LINES)."""
-        lines = self.text.splitlines()
-        span = _deepest_span(self.nodes, _split_pointer(pointer), lines)
+        span = self._deepest(pointer)
         if span is None:
             return ""
-        first, last = span
-        last = max(first, min(last, len(lines) - 1))
-        chosen = lines[first : last + 1]
+        lines = self.text.splitlines()
+        chosen = lines[span[0] : max(span[0], span[2]) + 1]
         if len(chosen) > SNIPPET_MAX_LINES:
             chosen = [*chosen[: SNIPPET_MAX_LINES - 1], "…"]
         return _dedent("\n".join(chosen))
+
+    def _deepest(self, ptr: str) -> tuple[int, int, int] | None:
+        parts = _split_pointer(ptr)
+        for depth in range(len(parts), -1, -1):
+            span = self.spans.get(pointer(*parts[:depth]))
+            if span is not None:
+                return span
+        return None
 
 
 def pointer(*parts: str | int) -> str:
@@ -172,64 +177,80 @@ def _split_pointer(ptr: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in ptr.lstrip("/").split("/")]
 
 
+JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def _json_spans(text: str) -> dict[str, tuple[int, int, int]]:
+    """One regex pass over valid JSON, keeping a stack of open containers (fast; no parser needed)."""
+    newlines = [i for i, char in enumerate(text) if char == "\n"]
+
+    def line_col(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(newlines, offset - 1)
+        return line, offset - (newlines[line - 1] + 1 if line else 0)
+
+    spans: dict[str, tuple[int, int, int]] = {}
+    stack: list[list[Any]] = []  # [pointer, is_object, pending key, expecting key, index]
+    for match in JSON_TOKEN.finditer(text):
+        lexeme, start = match.group(), match.start()
+        frame = stack[-1] if stack else None
+        if lexeme in ":,":
+            if lexeme == "," and frame is not None:
+                frame[3], frame[4] = frame[1], frame[4] + 1
+            continue
+        if lexeme in "}]":
+            done = stack.pop()
+            first = spans.get(done[0], (*line_col(start), 0))
+            spans[done[0]] = (first[0], first[1], line_col(start)[0])
+            continue
+        if frame is not None and frame[1] and frame[3]:  # an object key
+            frame[2], frame[3] = json.loads(lexeme), False
+            child = frame[0] + pointer(frame[2])
+            spans[child] = (*line_col(start), line_col(start)[0])
+            continue
+        child = _child_pointer(frame)
+        if child not in spans:
+            spans[child] = (*line_col(start), line_col(start)[0])
+        if lexeme in "{[":
+            stack.append([child, lexeme == "{", None, lexeme == "{", 0])
+    return spans
+
+
+def _child_pointer(frame: list[Any] | None) -> str:
+    if frame is None:
+        return ""
+    return frame[0] + pointer(frame[2] if frame[1] else frame[4])
+
+
+def _yaml_spans(nodes: Any, text: str) -> dict[str, tuple[int, int, int]]:
+    lines = text.splitlines()
+    spans: dict[str, tuple[int, int, int]] = {}
+
+    def visit(node: Any, ptr: str, key: Any) -> None:
+        start = _mark_of(key) or _mark_of(node)
+        if start is not None:
+            spans[ptr] = (start[0], start[1], _last_line(node, start[0], lines))
+        children = (
+            node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        )
+        for child_key, child in children:
+            visit(child, ptr + pointer(str(child_key)), child_key if isinstance(node, dict) else None)
+
+    visit(nodes, "", None)
+    spans.setdefault("", (0, 0, max(0, len(lines) - 1)))
+    return spans
+
+
 def _mark_of(node: Any) -> tuple[int, int] | None:
     mark = getattr(node, "start_mark", None)
     return (mark.line, mark.column) if mark is not None else None
 
 
-def _end_line(node: Any) -> int | None:
+def _last_line(node: Any, first: int, lines: list[str]) -> int:
     mark = getattr(node, "end_mark", None)
-    return mark.line if mark is not None else None
-
-
-def _walk(nodes: Any, parts: list[str]) -> list[tuple[Any, Any]]:
-    """(key node or None, value node) for each part of the pointer that exists, root first."""
-    trail: list[tuple[Any, Any]] = [(None, nodes)]
-    current = nodes
-    for part in parts:
-        key, child = _child(current, part)
-        if key is None and child is None:
-            break
-        trail.append((key, child))
-        current = child
-    return trail
-
-
-def _child(node: Any, part: str) -> tuple[Any, Any]:
-    if isinstance(node, dict):
-        for key in node:  # the key object carries the mark
-            if str(key) == part:
-                return key, node[key]
-        return None, None
-    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-        return None, node[int(part)]
-    return None, None
-
-
-def _deepest_mark(nodes: Any, parts: list[str]) -> tuple[int, int] | None:
-    for key, value in reversed(_walk(nodes, parts)):
-        mark = _mark_of(key) or _mark_of(value)
-        if mark is not None:
-            return mark
-    return None
-
-
-def _ends_before_text(mark: Any, lines: list[str]) -> bool:
-    return mark.line >= len(lines) or not lines[mark.line][: mark.column].strip()
-
-
-def _deepest_span(nodes: Any, parts: list[str], lines: list[str]) -> tuple[int, int] | None:
-    for key, value in reversed(_walk(nodes, parts)):
-        start = _mark_of(key) or _mark_of(value)
-        if start is None:
-            continue
-        end = _end_line(value)
-        if end is None:
-            end = start[0]
-        elif end > start[0] and _ends_before_text(value.end_mark, lines):
-            end -= 1  # a YAML block ends where the next key starts
-        return (start[0], end)
-    return None
+    if mark is None or mark.line <= first:
+        return first
+    before_end = lines[mark.line][: mark.column] if mark.line < len(lines) else ""
+    return mark.line - 1 if not before_end.strip() else mark.line  # a YAML block ends where the next starts
 
 
 def _dedent(block: str) -> str:

@@ -34,7 +34,7 @@ def run_check(
     with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(2) as side:
         git = side.submit(provenance.git_state, policies.parent)
         for tpl in templates:  # decode line marks while the engines run, not after them
-            side.submit(lambda t=tpl: t.nodes)
+            side.submit(lambda t=tpl: t.spans)
         ctx = _context(opts, templates, policies, Path(scratch))
         ctx.catalog_rules = {engine: catalog.rules_of(engine) for engine in names}
         runs = _run(names, ctx, versions, progress, opts.control_tower)

@@ -16,7 +16,7 @@ def test_json_data_is_plain_and_located():
     tpl = load(FIXTURES / "small.json")
     assert tpl.data["Resources"]["B"]["Properties"]["Count"] == 3
     assert type(tpl.data["Resources"]) is dict
-    assert tpl.locate("/Resources/B/Properties/Count") == (8, 10)
+    assert tpl.locate("/Resources/B/Properties/Count") == (8, 9)
     assert tpl.snippet("/Resources/B/Properties/Count") == '"Count": 3,'
     assert tpl.snippet("/Resources/B/Properties/Versioning") == '"Versioning": {"Status": "Enabled"},'
 
