@@ -209,6 +209,10 @@ class _Scope:
         kind = func[0]
         if kind == "clientmethod":
             _, service, method, resource = func
+            if (
+                resource and method[:1].isupper()
+            ):  # Bucket(...), Object(...): builds a resource, calls nothing
+                return
             kwargs = self._keywords(call)
             if method in ("get_paginator", "generate_presigned_url"):  # the operation is the first argument
                 first = call.args[0] if call.args else next((k.value for k in call.keywords), None)

@@ -201,7 +201,7 @@ def _task_needs(resource_arn: str, where: str) -> tuple[list[Need], str | None]:
     service, _, api = pattern.partition(":")
     op = api[:1].upper() + api[1:]
     needs = [Need(a, where, "service integration") for a in _integration_actions(service, op)]
-    if integration.endswith(".sync") and service == "states":
+    if ".sync" in integration and service == "states":
         needs += [
             Need(a, where, ".sync polls the child")
             for a in (
