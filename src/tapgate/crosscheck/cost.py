@@ -58,6 +58,7 @@ def estimate_monthly_cost(template: dict[str, Any], reports_per_day: int) -> dic
                 "unit_usd": price["usd"],
                 "usd": round(quantity * price["usd"], 2),
                 "price_url": price["url"],
+                "price_checked": bool(price.get("checked")),
             }
         )
 
@@ -103,6 +104,9 @@ def estimate_monthly_cost(template: dict[str, Any], reports_per_day: int) -> dic
     if nat:
         add("VPC", "NAT gateway hours", "nat_gateway_hour", nat * HOURS_PER_MONTH)
         add("VPC", "NAT data processed", "nat_gateway_gb", ASSUMPTIONS["nat_gb_per_day"] * DAYS_PER_MONTH)
+    addresses = _count(resources, "AWS::EC2::EIP")
+    if addresses:
+        add("VPC", "public IPv4 addresses", "public_ipv4_hour", addresses * HOURS_PER_MONTH)
     endpoints = _interface_endpoint_azs(resources)
     if endpoints:
         add("VPC", "interface endpoint hours", "interface_endpoint_hour", endpoints * HOURS_PER_MONTH)
