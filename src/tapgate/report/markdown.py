@@ -6,7 +6,7 @@ from tapgate.model import Status
 from tapgate.report import wording
 from tapgate.report.evidence import Evidence, cost_evidence, flow_evidence
 from tapgate.report.mdtext import cell, code, fence, link, table, text
-from tapgate.report.view import ControlView, Fact, FrameworkView, ReportView, build_view
+from tapgate.report.view import ControlView, Fact, FrameworkView, ReportView, build_view, short_title
 
 RESOURCES_SHOWN = 8
 
@@ -67,7 +67,17 @@ def _summary(view: ReportView) -> list[str]:
         *table(sev_header, severities),
         "",
         text(wording.grouping_note(view)),
+        "",
+        "By regulation:",
+        "",
+        *table(["Regulation", *header, "Failing findings"], [_framework_row(fw) for fw in view.frameworks]),
     ]
+
+
+def _framework_row(fw: FrameworkView) -> list[str]:
+    counts = [str(n) for n in fw.counts.values()]
+    name = link(short_title(fw.regulation), wording.framework_heading(fw))
+    return [name, *counts, str(len(fw.controls)), str(len(fw.failing))]
 
 
 def _matrix(view: ReportView) -> list[str]:

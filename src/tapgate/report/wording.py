@@ -47,6 +47,8 @@ def headline(view: ReportView) -> str:
 
 def grouping_note(view: ReportView) -> str:
     grouped = view.failing_engine_findings
+    if not grouped:
+        return "No engine reported a failing finding that is not waived or suppressed."
     return (
         f"{grouped} failing engine finding{'s' if grouped != 1 else ''} "
         f"stand behind the {len(view.facts)} failing finding{'s' if len(view.facts) != 1 else ''} above; "
