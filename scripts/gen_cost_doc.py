@@ -43,7 +43,7 @@ def render(template: dict) -> str:
     lines += [
         f"| **total** | | **${low['total']:,.2f}** | **${high['total']:,.2f}** | | |",
         "",
-        "Quantities come from the template (memory sizes, Map batching, ACU range and instances, keys, alarms,",
+        "Quantities come from the template (memory sizes, Map batching, ACU range, instances, keys, alarms,",
         "NAT gateways and their addresses, endpoints, trail data events) and these planning figures: "
         + ", ".join(f"{k} {v}" for k, v in low["assumptions"].items() if k != "model")
         + ". Prices marked (unchecked) are list prices still to be re-read on their page.",
