@@ -8,7 +8,7 @@ from __future__ import annotations
 import email
 
 import boto3
-from conftest import Pipeline, sent_messages
+from handler_harness import Pipeline, sent_messages
 
 import deliver
 from tapcommon.packs import load_pack

@@ -10,7 +10,7 @@ import os
 
 import boto3
 import pytest
-from conftest import BUSINESS_DATE
+from handler_harness import BUSINESS_DATE
 
 import generate
 from tapcommon.errors import PermanentError
@@ -87,7 +87,7 @@ def test_unknown_jurisdiction_is_permanent(pipeline, platform, lambda_context):
 
 
 def test_malformed_batch_is_permanent(platform, lambda_context):
-    with pytest.raises(PermanentError, match="batch.report_ids"):
+    with pytest.raises(PermanentError, match=r"batch\.report_ids"):
         generate.lambda_handler(
             {"run_id": "r", "business_date": BUSINESS_DATE, "batch": {"batch_id": "b", "report_ids": []}},
             lambda_context,

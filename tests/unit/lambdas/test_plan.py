@@ -7,7 +7,7 @@ import datetime as dt
 
 import boto3
 import pytest
-from conftest import BUSINESS_DATE
+from handler_harness import BUSINESS_DATE
 
 import plan
 from tapcommon.errors import PermanentError

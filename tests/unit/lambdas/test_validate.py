@@ -5,7 +5,7 @@ and the handler runs with a lambda_context."""
 from __future__ import annotations
 
 import boto3
-from conftest import BUSINESS_DATE
+from handler_harness import BUSINESS_DATE
 
 import validate
 from tapgate.sim.seed import expected_rule
