@@ -39,6 +39,8 @@ def check_session(opts: CheckOptions) -> int:
 def engine_versions(opts: CheckOptions) -> dict[str, str]:
     versions = {"tapgate": __version__}
     for name in opts.engine_names():
+        if name == "crosscheck":
+            versions[name] = __version__  # in-process, part of tapgate
         command = opts.engine_commands.get(name)
         if name in ("cfn-lint", "checkov"):
             versions[name] = python_engine_version(name, command)
