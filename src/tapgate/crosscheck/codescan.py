@@ -74,6 +74,17 @@ class CodeAnalyzer:
         self.root = code_dir
         self._walks: dict[int, list[ast.AST]] = {}
         self._locals: dict[int, tuple[dict[str, ast.expr], dict[str, ast.expr]]] = {}
+        self._closures: dict[str, tuple[dict[str, Module], bool]] = {}
+        self._returned: dict[
+            tuple[str, str, tuple], tuple | None
+        ] = {}  # (module, function, bindings) -> value
+
+    def visitable(self, node: ast.AST) -> list[ast.AST]:
+        """The calls and subscripts under `node`: the only nodes `_Scope.visit` acts on."""
+        key = -id(node)
+        if key not in self._walks:
+            self._walks[key] = [n for n in self.walk(node) if isinstance(n, ast.Call | ast.Subscript)]
+        return self._walks[key]
 
     def walk(self, node: ast.AST) -> list[ast.AST]:
         """`ast.walk(node)` as a list, computed once per node (handlers share most of their code)."""
@@ -124,6 +135,15 @@ class _Run:
 
     # --- reachability ---------------------------------------------------------------------------------
     def _closure(self, entry: str) -> dict[str, Module]:
+        cached = self.an._closures.get(entry)
+        if cached is not None:
+            self.facts.uses_tracer = cached[1]
+            return dict(cached[0])
+        found = self._import_closure(entry)
+        self.an._closures[entry] = (dict(found), self.facts.uses_tracer)
+        return found
+
+    def _import_closure(self, entry: str) -> dict[str, Module]:
         found: dict[str, Module] = {}
         pending = [entry]
         while pending:
@@ -155,7 +175,7 @@ class _Run:
             frame = self.queue.pop()
             node = frame.module.functions[frame.qualname]
             scope = _Scope(self, frame, node)
-            for sub in self.an.walk(node):
+            for sub in self.an.visitable(node):
                 scope.visit(sub)
 
     def _run_module_body(self, module: Module) -> None:
@@ -164,10 +184,10 @@ class _Run:
         for statement in module.tree.body:
             if isinstance(statement, FunctionNode | ast.ClassDef):
                 for decorator in getattr(statement, "decorator_list", []):
-                    for sub in self.an.walk(decorator):
+                    for sub in self.an.visitable(decorator):
                         scope.visit(sub)
                 continue
-            for sub in self.an.walk(statement):
+            for sub in self.an.visitable(statement):
                 scope.visit(sub)
 
     def methods_named(self, name: str) -> list[tuple[str, str]]:
@@ -468,6 +488,16 @@ def _returns(
     run: _Run, module: Module, qual: str, function: FunctionNode, depth: int, bindings=()
 ) -> tuple | None:
     """The abstract value a project function returns: a client when it makes one (a cached factory)."""
+    key = (module.name, qual, tuple(bindings))
+    if key not in run.an._returned:
+        run.an._returned[key] = None  # recursion guard: a function returning its own call is unknown
+        run.an._returned[key] = _evaluate_returns(run, module, qual, function, depth, bindings)
+    return run.an._returned[key]
+
+
+def _evaluate_returns(
+    run: _Run, module: Module, qual: str, function: FunctionNode, depth: int, bindings
+) -> tuple | None:
     cls = qual.split(".")[0] if "." in qual else None
     scope = _Scope(run, _Frame(module, qual, cls, tuple(bindings), ""), function)
     made = None

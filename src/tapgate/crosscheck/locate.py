@@ -34,41 +34,47 @@ class JsonIndex:
 def _index(text: str) -> dict[str, int]:
     """pointer -> offset for every key and array element (one pass; a stack of open containers)."""
     offsets: dict[str, int] = {}
-    stack: list[list] = []  # [kind, path, next index or pending key]
-    path: tuple[str, ...] = ()
+    stack: list[list] = []  # [kind, pointer of the container, next index (array) or current key pointer]
     expect_key = False
     for match in _TOKEN.finditer(text):
         piece = match.group()
         if piece in ",:":
             continue
-        if stack and stack[-1][0] == "{" and expect_key:
+        top = stack[-1] if stack else None
+        if top is not None and expect_key:
             if piece == "}":
                 stack.pop()
                 expect_key = bool(stack) and stack[-1][0] == "{"
                 continue
-            key = json.loads(piece) if piece.startswith('"') else piece
-            stack[-1][2] = key
-            offsets[_join([*stack[-1][1], key])] = match.start()
+            key = _unquote(piece)
+            top[2] = top[1] + "/" + key.replace("~", "~0").replace("/", "~1")
+            offsets[top[2]] = match.start()
             expect_key = False
             continue
         if piece in ("]", "}"):
             stack.pop()
             expect_key = bool(stack) and stack[-1][0] == "{"
             continue
-        if stack and stack[-1][0] == "[":
-            here = [*stack[-1][1], str(stack[-1][2])]
-            offsets[_join(here)] = match.start()
-            stack[-1][2] += 1
-        elif stack:
-            here = [*stack[-1][1], stack[-1][2]]
+        if top is None:
+            here = ""
+        elif top[0] == "[":
+            here = f"{top[1]}/{top[2]}"
+            offsets[here] = match.start()
+            top[2] += 1
         else:
-            here = list(path)
+            here = top[2]
         if piece in ("{", "["):
-            stack.append([piece, here, 0 if piece == "[" else None])
+            stack.append([piece, here, 0 if piece == "[" else ""])
             expect_key = piece == "{"
         else:
-            expect_key = bool(stack) and stack[-1][0] == "{"
+            expect_key = top is not None and top[0] == "{"
     return offsets
+
+
+def _unquote(piece: str) -> str:
+    if not piece.startswith('"'):
+        return piece
+    return json.loads(piece) if "\\" in piece else piece[1:-1]
 
 
 def _parts(pointer: str) -> list[str]:
