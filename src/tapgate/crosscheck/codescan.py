@@ -362,7 +362,7 @@ class _Scope:
                 self.run.reach(mod_name, qual, (), self.frame.via)
                 return _returns(self.run, module, qual, function, depth)
             return ("func", mod_name, qual, True)  # bound: self/cls is not among the call's arguments
-        assigned = _self_assignment(module, cls, attr)
+        assigned = _self_assignment(self.run, module, cls, attr)
         if assigned is not None:
             scope = _Scope(self.run, _Frame(module, qual, cls, (), self.frame.via), None)
             return scope.value(assigned, depth + 1)
@@ -513,9 +513,9 @@ def _evaluate_returns(
     return made
 
 
-def _self_assignment(module: Module, cls: str, attr: str) -> ast.expr | None:
+def _self_assignment(run: _Run, module: Module, cls: str, attr: str) -> ast.expr | None:
     node = module.classes.get(cls)
-    for sub in ast.walk(node) if node else []:
+    for sub in run.an.walk(node) if node else []:
         if isinstance(sub, ast.Assign):
             for target in sub.targets:
                 if (

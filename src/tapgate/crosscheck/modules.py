@@ -22,12 +22,16 @@ class Module:
     imports: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # local -> (module, attr|None)
     functions: dict[str, FunctionNode] = field(default_factory=dict)  # "f" or "Class.method"
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    _shown: str | None = field(default=None, repr=False)
 
     def shown(self, root: Path) -> str:
-        try:
-            return str(self.path.relative_to(root.parent))
-        except ValueError:
-            return str(self.path)
+        """The file as findings show it: relative to the code directory's parent (lambdas/x.py)."""
+        if self._shown is None:
+            try:
+                self._shown = str(self.path.relative_to(root.parent))
+            except ValueError:
+                self._shown = str(self.path)
+        return self._shown
 
 
 class ModuleIndex:
