@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
-import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tapgate.errors import EngineError
+
+if TYPE_CHECKING:  # fetching and unpacking import their modules when they run: a cached gate run never does
+    import tarfile
 
 GUARD_WHEEL = "cdklabs-cdk-validator-cfnguard==0.0.62"
 GUARD_WHEEL_SHA256 = "83c9c9a086de47637611f414ca90200db97e7b8cd3c4a69475b5f81034bd4b45"
@@ -63,6 +61,8 @@ def _unpacked() -> Path:
     target = cache_dir() / f"cfnguard-{GUARD_WHEEL_SHA256[:16]}"
     if (target / "bin" / "cfn-guard").exists() and (target / "control-tower").is_dir():
         return target
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="tapgate-wheel-") as tmp:
         wheel = _fetch_wheel(Path(tmp))
         _verify(wheel)
@@ -75,6 +75,9 @@ def _unpacked() -> Path:
 
 
 def _fetch_wheel(into: Path) -> Path:
+    import subprocess
+    import sys
+
     local = os.environ.get("TAPGATE_GUARD_WHEEL")  # an already downloaded copy (offline CI); still verified
     if local:
         return Path(local)
@@ -99,6 +102,8 @@ def _verify(wheel: Path) -> None:
 
 
 def _platform_dir() -> str:
+    import platform
+
     system = {"Linux": "ubuntu", "Darwin": "macos"}.get(platform.system())
     machine = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(
         platform.machine().lower()
@@ -112,6 +117,9 @@ def _platform_dir() -> str:
 
 def _extract(wheel: Path, staging: Path) -> None:
     """Copy out the binary and the rule pack by name (no tarfile.extractall on downloaded archives)."""
+    import tarfile
+    import zipfile
+
     binary_name = _platform_dir()
     with zipfile.ZipFile(wheel) as zipped:
         inner = next((n for n in zipped.namelist() if n.endswith(".jsii.tgz")), None)

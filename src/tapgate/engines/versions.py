@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 from tapgate.engines.executables import distribution_version
@@ -47,6 +46,8 @@ def binary_identity(path: str) -> str:
 
 
 def _ask(path: str) -> str:
+    import subprocess  # only when a binary's version is not remembered yet
+
     try:
         done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):

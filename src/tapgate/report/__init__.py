@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tapgate.model import GateResult
+if TYPE_CHECKING:  # `tapgate report` registers through this package: no pydantic on every CLI start-up
+    from tapgate.model import GateResult
 
 FORMATS = ("markdown", "html", "pdf", "json")
 
