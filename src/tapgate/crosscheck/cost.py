@@ -65,51 +65,14 @@ def estimate_monthly_cost(template: dict[str, Any], reports_per_day: int) -> dic
     resources = template.get("Resources") or {}
     monthly = reports_per_day * DAYS_PER_MONTH
     _lambda(template, reports_per_day, add)
-    transitions = (
-        sum(
-            h.events * h.executions
-            for h in budgets.history_estimates(template, reports_per_day, reports_per_item=DEFAULT_BATCH)
-        )
-        / 2
-    )
+    histories = budgets.history_estimates(template, reports_per_day, reports_per_item=DEFAULT_BATCH)
+    transitions = sum(h.events * h.executions for h in histories) / 2  # about 2 history events a transition
     add("Step Functions", "state transitions", "sfn_transition", transitions * DAYS_PER_MONTH)
-    add(
-        "S3",
-        "report storage (Standard, first year)",
-        "s3_standard_gb_month",
-        monthly * ASSUMPTIONS["stored_months"] * ASSUMPTIONS["report_kb"] / 1024 / 1024,
-    )
-    add("S3", "PUT/COPY requests", "s3_put_request", monthly * ASSUMPTIONS["s3_puts_per_report"])
-    add("S3", "GET requests", "s3_get_request", monthly * ASSUMPTIONS["s3_gets_per_report"])
+    _storage(monthly, add)
     _aurora(resources, reports_per_day, monthly, add)
     add("SES", "emails", "ses_email", monthly)
-    add("KMS", "customer managed keys", "kms_key_month", _count(resources, "AWS::KMS::Key"))
-    add("KMS", "requests", "kms_request", monthly * ASSUMPTIONS["kms_requests_per_report"])
-    add(
-        "CloudWatch",
-        "log ingestion",
-        "logs_ingest_gb",
-        monthly * ASSUMPTIONS["log_kb_per_report"] / 1024 / 1024,
-    )
-    add("CloudWatch", "custom metrics (EMF)", "metric_month", ASSUMPTIONS["metric_series"])
-    add("CloudWatch", "alarms", "alarm_month", _count(resources, "AWS::CloudWatch::Alarm"))
-    if _trail_data_events(resources):
-        add(
-            "CloudTrail",
-            "S3 data events",
-            "cloudtrail_data_event",
-            monthly * (ASSUMPTIONS["s3_puts_per_report"] + ASSUMPTIONS["s3_gets_per_report"]),
-        )
-    nat = _count(resources, "AWS::EC2::NatGateway")
-    if nat:
-        add("VPC", "NAT gateway hours", "nat_gateway_hour", nat * HOURS_PER_MONTH)
-        add("VPC", "NAT data processed", "nat_gateway_gb", ASSUMPTIONS["nat_gb_per_day"] * DAYS_PER_MONTH)
-    addresses = _count(resources, "AWS::EC2::EIP")
-    if addresses:
-        add("VPC", "public IPv4 addresses", "public_ipv4_hour", addresses * HOURS_PER_MONTH)
-    endpoints = _interface_endpoint_azs(resources)
-    if endpoints:
-        add("VPC", "interface endpoint hours", "interface_endpoint_hour", endpoints * HOURS_PER_MONTH)
+    _observability(resources, monthly, add)
+    _network(resources, add)
     add("SNS", "SES event publishes", "sns_publish", monthly * ASSUMPTIONS["sns_events_per_email"])
     return {
         "reports_per_day": reports_per_day,
@@ -122,6 +85,42 @@ def estimate_monthly_cost(template: dict[str, Any], reports_per_day: int) -> dic
         "assumptions": {**ASSUMPTIONS, "days_per_month": DAYS_PER_MONTH, "model": MODEL},
         "note": "list prices before free tiers, savings plans and taxes",
     }
+
+
+def _storage(monthly: int, add) -> None:
+    stored_gb = monthly * ASSUMPTIONS["stored_months"] * ASSUMPTIONS["report_kb"] / 1024 / 1024
+    add("S3", "report storage (Standard, first year)", "s3_standard_gb_month", stored_gb)
+    add("S3", "PUT/COPY requests", "s3_put_request", monthly * ASSUMPTIONS["s3_puts_per_report"])
+    add("S3", "GET requests", "s3_get_request", monthly * ASSUMPTIONS["s3_gets_per_report"])
+
+
+def _observability(resources: dict, monthly: int, add) -> None:
+    add("KMS", "customer managed keys", "kms_key_month", _count(resources, "AWS::KMS::Key"))
+    add("KMS", "requests", "kms_request", monthly * ASSUMPTIONS["kms_requests_per_report"])
+    add(
+        "CloudWatch",
+        "log ingestion",
+        "logs_ingest_gb",
+        monthly * ASSUMPTIONS["log_kb_per_report"] / 1024 / 1024,
+    )
+    add("CloudWatch", "custom metrics (EMF)", "metric_month", ASSUMPTIONS["metric_series"])
+    add("CloudWatch", "alarms", "alarm_month", _count(resources, "AWS::CloudWatch::Alarm"))
+    if _trail_data_events(resources):
+        events = monthly * (ASSUMPTIONS["s3_puts_per_report"] + ASSUMPTIONS["s3_gets_per_report"])
+        add("CloudTrail", "S3 data events", "cloudtrail_data_event", events)
+
+
+def _network(resources: dict, add) -> None:
+    nat = _count(resources, "AWS::EC2::NatGateway")
+    if nat:
+        add("VPC", "NAT gateway hours", "nat_gateway_hour", nat * HOURS_PER_MONTH)
+        add("VPC", "NAT data processed", "nat_gateway_gb", ASSUMPTIONS["nat_gb_per_day"] * DAYS_PER_MONTH)
+    addresses = _count(resources, "AWS::EC2::EIP")
+    if addresses:
+        add("VPC", "public IPv4 addresses", "public_ipv4_hour", addresses * HOURS_PER_MONTH)
+    endpoints = _interface_endpoint_azs(resources)
+    if endpoints:
+        add("VPC", "interface endpoint hours", "interface_endpoint_hour", endpoints * HOURS_PER_MONTH)
 
 
 def _lambda(template: dict[str, Any], reports_per_day: int, add) -> None:

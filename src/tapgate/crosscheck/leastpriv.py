@@ -89,11 +89,18 @@ def _compare(ctx, role, principals, needs, grants: RoleGrants, unknowns) -> list
     by_action: dict[str, list[Need]] = defaultdict(list)
     for need in needs:
         by_action[need.action].append(need)
-    findings = _undecidable(ctx, role, at, who, unknowns, grants)
+    return [
+        *_undecidable(ctx, role, at, who, unknowns, grants),
+        *_missing(ctx, role, at, who, by_action, grants),
+        *_unused(ctx, role, at, who, by_action, grants),
+    ]
+
+
+def _missing(ctx, role, at, who, by_action: dict[str, list[Need]], grants: RoleGrants) -> list[Finding]:
     missing = [a for a in sorted(by_action) if not grants.allowed(a)]
+    findings = []
     for action in missing:
         first = by_action[action][0]
-        where = [f"{n.location} ({n.reason})" for n in by_action[action]]
         is_code = not first.location.startswith("/")
         findings.append(
             ctx.finding(
@@ -105,7 +112,7 @@ def _compare(ctx, role, principals, needs, grants: RoleGrants, unknowns) -> list
                 f"add {action} to a statement of {role} (scoped to the resource the code uses)",
                 code_location=first.location.split(" (via")[0] if is_code else None,
                 action=action,
-                needed_at=where,
+                needed_at=[f"{n.location} ({n.reason})" for n in by_action[action]],
             )
         )
     if not missing:
@@ -119,21 +126,25 @@ def _compare(ctx, role, principals, needs, grants: RoleGrants, unknowns) -> list
                 actions=sorted(by_action),
             )
         )
+    return findings
+
+
+def _unused(ctx, role, at, who, by_action: dict[str, list[Need]], grants: RoleGrants) -> list[Finding]:
     unused = [g for g in grants.grants if not any(g.allows(a) for a in by_action)]
-    for grant in unused:
-        findings.append(
-            ctx.finding(
-                UNUSED,
-                Status.FAIL,
-                role,
-                grant.pointer,
-                f"{role} grants {grant.action} (statement {grant.sid or grant.pointer}) but no code path or "
-                f"configuration of {who} uses it",
-                f"remove {grant.action} from {grant.resource}",
-                action=grant.action,
-                statement=grant.pointer,
-            )
+    findings = [
+        ctx.finding(
+            UNUSED,
+            Status.FAIL,
+            role,
+            grant.pointer,
+            f"{role} grants {grant.action} (statement {grant.sid or grant.pointer}) but no code path or "
+            f"configuration of {who} uses it",
+            f"remove {grant.action} from {grant.resource}",
+            action=grant.action,
+            statement=grant.pointer,
         )
+        for grant in unused
+    ]
     if not unused:
         findings.append(
             ctx.finding(

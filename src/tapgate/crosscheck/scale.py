@@ -194,27 +194,30 @@ def _concurrency(ctx: CrossContext, reports: int, plans: list[MapPlan]) -> list[
                     **extra,
                 )
             )
+    return findings + _account_concurrency(ctx, resources)
+
+
+def _account_concurrency(ctx: CrossContext, resources: dict) -> list[Finding]:
+    """Reservations must leave Lambda its 100 unreserved executions in the account."""
     reserved_total = sum(
         int((r.get("Properties") or {}).get("ReservedConcurrentExecutions") or 0)
         for r in resources.values()
         if isinstance(r, dict) and r.get("Type") == "AWS::Lambda::Function"
     )
-    left = MODEL["account_concurrency"] - reserved_total
-    if left < MODEL["unreserved_minimum"]:
-        findings.append(
-            ctx.finding(
-                CONCURRENCY,
-                Status.FAIL,
-                None,
-                "",
-                f"functions reserve {reserved_total} of "
-                f"{MODEL['account_concurrency']}: Lambda needs {MODEL['unreserved_minimum']} "
-                "unreserved",
-                "reserve less",
-                reserved_total=reserved_total,
-            )
+    if MODEL["account_concurrency"] - reserved_total >= MODEL["unreserved_minimum"]:
+        return []
+    return [
+        ctx.finding(
+            CONCURRENCY,
+            Status.FAIL,
+            None,
+            "",
+            f"functions reserve {reserved_total} of {MODEL['account_concurrency']}: Lambda needs "
+            f"{MODEL['unreserved_minimum']} unreserved",
+            "reserve less",
+            reserved_total=reserved_total,
         )
-    return findings
+    ]
 
 
 def _senders(project: Project) -> dict[str, float | None]:
