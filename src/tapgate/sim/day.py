@@ -96,24 +96,39 @@ class BusinessDay:
     def __exit__(self, *exc: object) -> None:
         self.stack.__exit__(*exc)
 
-    def scheduled_time(self) -> str:
-        """When the daily rule fires for this business date: the next day, at the schedule's hour."""
+    def add_day(self, business_date: dt.date, reports: int, seed: int | None = None) -> Any:
+        """Seed another business date's due reports into the same stack (for property tests, re-runs)."""
+        from dataclasses import replace
+
+        from tapgate.sim import seed as seeding
+
+        spec = replace(self.spec, business_date=business_date, reports=reports, seed=seed or self.spec.seed)
+        data = seeding.generate_seed(spec)
+        seeding.insert_with_psycopg(self.stack.postgres.dsn, data)
+        return data
+
+    def scheduled_time(self, business_date: dt.date | None = None) -> str:
+        """When the daily rule fires for a business date: the next day, at the schedule's hour."""
         schedule = self.stack.scheduled_target().schedule
         match = re.match(r"cron\((\d+) (\d+) ", schedule)
         minute, hour = (int(match.group(1)), int(match.group(2))) if match else (0, 6)
-        fire = dt.datetime.combine(self.business_date + dt.timedelta(days=1), dt.time(hour, minute), dt.UTC)
+        day = (business_date or self.business_date) + dt.timedelta(days=1)
+        fire = dt.datetime.combine(day, dt.time(hour, minute), dt.UTC)
         return fire.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def run(self) -> RunOutcome:
-        """Fire the daily rule and wait for the execution; read the day back."""
-        emf_from = len(self.stack.runtime.emf)
+    def run(self, business_date: dt.date | None = None) -> RunOutcome:
+        """Fire the daily rule for the business date and wait for the execution; read the day back."""
+        from tapgate.sim.evidence import ses_message_ids
+
+        business_date = business_date or self.business_date
+        emf_from, ses_from = len(self.stack.runtime.emf), len(ses_message_ids(self.stack))
         with self.stack._stage("execution"):
             started = time.monotonic()
-            arn = self.stack.start_scheduled(self.scheduled_time())
+            arn = self.stack.start_scheduled(self.scheduled_time(business_date))
             described = self.stack.wait(arn)
             execution_s = time.monotonic() - started
         with self.stack._stage("evidence"):
-            evidence = collect(self.stack, self.business_date.isoformat(), emf_from)
+            evidence = collect(self.stack, business_date.isoformat(), emf_from, ses_from)
         return RunOutcome(
             arn, described["status"], described.get("output"), described.get("error"), evidence, execution_s
         )
@@ -146,7 +161,7 @@ class BusinessDay:
             "template": str(self.template),
             "template_sha256": hashlib.sha256(self.template.read_bytes()).hexdigest(),
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "business_date": self.business_date.isoformat(),
+            "business_date": ev.business_date,
             "reports": self.reports,
             "generated": len(ev.generated),
             "validated": len(ev.validated),

@@ -32,20 +32,28 @@ class DayEvidence:
     ses_messages: list[str]  # SES message ids accepted during the day
     metrics: dict[str, float] = field(default_factory=dict)
 
+    def final_status(self, report_id: str) -> str:
+        """The job's status; a job whose delivery failed (its record in `deliveries`) counts as failed."""
+        status = self.jobs[report_id]["status"]
+        if status not in FINAL_STATUSES and self.deliveries.get(report_id, {}).get("status") == "failed":
+            return "failed"
+        return status
+
     def status_counts(self) -> Counter[str]:
-        return Counter(job["status"] for job in self.jobs.values())
+        return Counter(self.final_status(r) for r in self.jobs)
 
     def by_jurisdiction(self) -> dict[str, dict[str, int]]:
         table: dict[str, Counter[str]] = {}
-        for job in self.jobs.values():
-            table.setdefault(job["jurisdiction"], Counter())[job["status"]] += 1
+        for report_id, job in self.jobs.items():
+            table.setdefault(job["jurisdiction"], Counter())[self.final_status(report_id)] += 1
         return {j: dict(sorted(c.items())) for j, c in sorted(table.items())}
 
     def invariants(self) -> dict[str, bool]:
         statuses = self.status_counts()
-        quarantined = {r for r, j in self.jobs.items() if j["status"] == "quarantined"}
-        failed = {r for r, j in self.jobs.items() if j["status"] == "failed"}
-        confirmed = {r for r, j in self.jobs.items() if j["status"] == "confirmed"}
+        final = {r: self.final_status(r) for r in self.jobs}
+        quarantined = {r for r, s in final.items() if s == "quarantined"}
+        failed = {r for r, s in final.items() if s == "failed"}
+        confirmed = {r for r, s in final.items() if s == "confirmed"}
         message_reports = {d["message_id"]: r for r, d in self.deliveries.items() if d.get("message_id")}
         sends = Counter(message_reports.get(m, f"unrecorded:{m}") for m in self.ses_messages)
         failed_recorded = all(
@@ -53,7 +61,7 @@ class DayEvidence:
             for r in failed
         )
         return {
-            "every_report_final": all(j["status"] in FINAL_STATUSES for j in self.jobs.values()),
+            "every_report_final": all(s in FINAL_STATUSES for s in final.values()),
             "no_report_lost": sum(statuses.values()) == len(self.jobs) and self.generated <= set(self.jobs),
             "failed_have_record": failed_recorded,
             "none_sent_twice": all(n == 1 for n in sends.values()),
@@ -80,13 +88,13 @@ class DayEvidence:
 
 _OF_DAY = " report_id IN (SELECT report_id FROM report_jobs WHERE business_date = %s)"
 _QUERIES = {  # constant SQL; the business date is always a bound parameter
-    "generated": "SELECT report_id FROM reports WHERE" + _OF_DAY,
-    "validated": "SELECT DISTINCT report_id FROM validations WHERE" + _OF_DAY,
+    "generated": "SELECT report_id FROM reports WHERE" + _OF_DAY,  # noqa: S608 - constant SQL
+    "validated": "SELECT DISTINCT report_id FROM validations WHERE" + _OF_DAY,  # noqa: S608 - constant SQL
     "quarantined_with_violations": "SELECT DISTINCT report_id FROM validations "
-    "WHERE NOT valid AND jsonb_array_length(violations) > 0 AND" + _OF_DAY,
+    "WHERE NOT valid AND jsonb_array_length(violations) > 0 AND" + _OF_DAY,  # noqa: S608 - constant SQL
     "deliveries": "SELECT report_id, status, message_id, report_key, version_id FROM deliveries WHERE"
-    + _OF_DAY,
-    "confirmations": "SELECT report_id FROM confirmations WHERE" + _OF_DAY,
+    + _OF_DAY,  # noqa: S608 - constant SQL
+    "confirmations": "SELECT report_id FROM confirmations WHERE" + _OF_DAY,  # noqa: S608 - constant SQL
 }
 
 
@@ -94,8 +102,9 @@ def _rows(conn: Any, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     return conn.execute(sql, params).fetchall()
 
 
-def collect(stack: Any, business_date: str, emf_from: int = 0) -> DayEvidence:
-    """Read the day back from PostgreSQL, S3, SES and the EMF lines printed since `emf_from`."""
+def collect(stack: Any, business_date: str, emf_from: int = 0, ses_from: int = 0) -> DayEvidence:
+    """Read the day back from PostgreSQL, S3, SES (messages from index `ses_from`) and the EMF lines printed
+    since `emf_from` (earlier days of the same stack are not counted)."""
     import psycopg
 
     with psycopg.connect(stack.postgres.dsn) as conn:
@@ -130,7 +139,7 @@ def collect(stack: Any, business_date: str, emf_from: int = 0) -> DayEvidence:
         s3_reports=_versions(stack, "ReportBucket", "reports/", business_date),
         s3_receipts=set(_versions(stack, "ReportBucket", "confirmations/", business_date)),
         s3_quarantine=set(_versions(stack, "WorkBucket", "quarantine/", business_date)),
-        ses_messages=ses_message_ids(stack),
+        ses_messages=ses_message_ids(stack)[ses_from:],
         metrics=stack.runtime.metric_totals(since=emf_from),
     )
 

@@ -158,6 +158,22 @@ class SimStack:
         payload = render_target_input(target.target, event, target.rule_arn)
         return self.start(payload, name)
 
+    def invoke_scheduled(self, function_logical_id: str, time: str) -> dict[str, Any]:
+        """Invoke a function as its scheduled rule would at `time` (the rule and target from the template)."""
+        from tapgate.sim.events import render_target_input, scheduled_event, scheduled_targets
+
+        function_arn = self.deployment.resolver.get_att(function_logical_id, "Arn")
+        targets = scheduled_targets(self.deployment, function_arn)
+        if not targets:
+            raise SimulationError(f"no scheduled AWS::Events::Rule targets {function_logical_id}")
+        event = scheduled_event(self.deployment, targets[0].rule_arn, time)
+        payload = render_target_input(targets[0].target, event, targets[0].rule_arn)
+        answer = self.client("lambda").invoke(FunctionName=function_arn, Payload=payload.encode())
+        body = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            raise SimulationError(f"{function_logical_id} failed: {body}")
+        return body
+
     def start(self, payload: str | dict[str, Any], name: str | None = None) -> str:
         text = payload if isinstance(payload, str) else json.dumps(payload)
         # EventBridge names executions with a UUID; Step Functions requires a name in moto (facts.md)
