@@ -6,6 +6,7 @@ repeated on every page, "Page N of M" in the margin): the same file is what head
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -38,10 +39,28 @@ def _environment():
     import jinja2  # imported here: `tapgate check` without reports never pays for it
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        bytecode_cache=_bytecode_cache(jinja2),
     )
     env.filters["brk"] = breakable
     return env
+
+
+def _bytecode_cache(jinja2):
+    """Compiling the template is most of a cold render: keep its bytecode in tapgate's user cache.
+
+    Jinja2 keys the cache by the template's name and checks its source's checksum, so an edited template is
+    recompiled. Where the cache cannot be written, compile every time."""
+    from tapgate.engines.provision import cache_dir
+
+    directory = cache_dir() / "jinja"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory)) if os.access(directory, os.W_OK) else None
 
 
 _BREAK_AFTER = re.compile(r"([_/.:,=-])")

@@ -224,7 +224,10 @@ def _control_view(
 ) -> ControlView:
     ids = set(control.findings)
     mine = [f for f in result.findings if (f.id in ids if ids else control.id in f.controls)]
-    failing = [fact for fact in facts if control.id in fact.controls or any(f in mine for f in fact.findings)]
+    mine_ids = {id(f) for f in mine}
+    failing = [
+        fact for fact in facts if control.id in fact.controls or any(id(f) in mine_ids for f in fact.findings)
+    ]
     return ControlView(
         control=control,
         regulations=_references(control, regulations),
