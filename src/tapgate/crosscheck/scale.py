@@ -240,6 +240,9 @@ def _ses(
     ctx: CrossContext, project: Project, reports: int, plans: list[MapPlan], batch: int
 ) -> list[Finding]:
     senders = _senders(project)
+    if not senders:
+        why = "no code directory" if ctx.code_dir is None else "no function's code sends through SES"
+        return [ctx.finding(SES, Status.SKIP, None, "", "no SES sender to pace", reason=why, reports=reports)]
     findings = []
     for fn, cap in sorted(senders.items()):
         concurrency = max([p.concurrency for p in plans if fn in p.functions] or [1])
