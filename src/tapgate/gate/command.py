@@ -47,7 +47,7 @@ def register(subparsers) -> None:
 
 
 def options_from(args: argparse.Namespace) -> CheckOptions:
-    argv = sys.argv[1:] if sys.argv[1:2] == ["check"] else ["check", *args.templates]  # else: called as a library
+    argv = sys.argv[1:] if sys.argv[1:2] == ["check"] else ["check", *args.templates]  # else: a library call
     return CheckOptions(
         templates=args.templates or ["TapStack.json"],
         fmt=args.fmt,
