@@ -76,6 +76,8 @@ class Scope:
         for kw in call.keywords:
             if kw.arg is None:
                 found += [(key, None) for key in sorted(self._dict_keys(kw.value, 0))]
+                if isinstance(kw.value, ast.Name) and f"**{kw.value.id}" in self.bound:
+                    found += [(key, None) for key in self.bound[f"**{kw.value.id}"].split(",")]
                 continue
             found.append((kw.arg, _literal(self.value(kw.value, 0))))
             found += [(f"{kw.arg}.{key}", None) for key in sorted(self._dict_keys(kw.value, 0))]
@@ -243,6 +245,10 @@ class Scope:
             text = _literal(self.value(arg, MAX_DEPTH - 2))
             if text is not None and _NAME_LIKE.match(text):
                 pairs[param] = text
+        kwarg = module.functions[func[2]].args.kwarg
+        extra = sorted(kw.arg for kw in call.keywords if kw.arg and kw.arg not in params)
+        if kwarg is not None and extra:  # keyword names a **kwargs parameter receives (IfNoneMatch ...)
+            pairs[f"**{kwarg.arg}"] = ",".join(extra)
         return tuple(sorted(pairs.items()))
 
     def _make_client(self, kind: str, call: ast.Call, depth: int) -> tuple | None:

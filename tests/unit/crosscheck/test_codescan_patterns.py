@@ -129,3 +129,22 @@ def test_env_reads_in_every_form(tmp_path):
         },
     )
     assert {e.name for e in facts.env_reads} == {"A", "B", "C", "D", "E"}
+
+
+def test_keywords_through_a_kwargs_parameter_reach_the_call(tmp_path):
+    facts = _facts(
+        tmp_path,
+        {
+            "h.py": """
+        import boto3
+
+        def put(key, **extra):
+            return boto3.client("s3").put_object(Bucket="b", Key=key, **extra)
+
+        def handler(event, context):
+            put("k", ObjectLockMode="COMPLIANCE")
+    """
+        },
+    )
+    (call,) = facts.calls
+    assert ("ObjectLockMode", None) in call.kwargs
