@@ -1,7 +1,7 @@
 """cfn-lint as a subprocess: `cfn-lint -f json [-c I3011 ...]`, one process over every template.
 
 Errors and warnings always count. Informational rules are style advice unless the control catalog names
-them (I3011 DeletionPolicy, I3013 retention): only those are switched on with `-c`.
+them (I3011 DeletionPolicy, I3013 retention, or a pattern such as I*): only those are switched on with `-c`.
 
 Its exit code is a bitmask (2 error, 4 warning, 8 informational); anything with the 1 bit or above 15 is a
 crash. E0001/E0002 (the linter failed on a rule or the template) mean it could not judge: fail closed.
@@ -73,5 +73,8 @@ def _resource_of(path_parts: list) -> str | None:
 
 
 def _informational(ctx: EngineContext) -> list[str]:
+    """`-c I` when the catalog claims informational rules by pattern (I*), else just the ids it names."""
     wanted = sorted(rule for rule in ctx.catalog_rules.get("cfn-lint", set()) if rule.startswith("I"))
+    if any(set(rule) & set("*?[") for rule in wanted):
+        return ["-c", "I"]
     return ["-c", *wanted] if wanted else []

@@ -25,11 +25,11 @@ class GateCatalog:
     def controls_for(self, engine: str, rule: str) -> list[str]:
         return list(self.source.controls_for(engine, rule)) if self.source is not None else []
 
-    def rules_of(self, engine: str) -> set[str]:
-        """Exact rule ids named for `engine` (patterns such as CKV_AWS_* left out)."""
+    def rules_of(self, engine: str, patterns: bool = False) -> set[str]:
+        """Rule ids named for `engine`; patterns such as CKV_AWS_* only when asked for."""
         if self.source is None:
             return set()
-        return {rule for rule in self.source.rules_of(engine) if not GLOB_CHARS & set(rule)}
+        return {rule for rule in self.source.rules_of(engine) if patterns or not GLOB_CHARS & set(rule)}
 
 
 def load_catalog(policies: Path) -> GateCatalog:

@@ -36,7 +36,7 @@ def run_check(
         for tpl in templates:  # decode line marks while the engines run, not after them
             side.submit(lambda t=tpl: t.spans)
         ctx = _context(opts, templates, policies, Path(scratch))
-        ctx.catalog_rules = {engine: catalog.rules_of(engine) for engine in names}
+        ctx.catalog_rules = {engine: catalog.rules_of(engine, patterns=True) for engine in names}
         runs = _run(names, ctx, versions, progress, opts.control_tower)
         git_state = git.result()
     engine_runs = [run for run, _ in runs]
