@@ -328,18 +328,16 @@ def _data_api(ctx: CrossContext, project: Project, reports: int, plans: list[Map
 
 
 def _window(ctx: CrossContext, reports: int, plans: list[MapPlan], batch: int) -> list[Finding]:
-    per_report = sum(MODEL["seconds_per_report"].values())
     findings = []
     for lid in asl.state_machines(ctx.data):
-        mine = [p for p in plans if p.machine == lid]
-        compute = sum(
-            math.ceil(p.items / max(1, p.concurrency))
-            * (min(batch, reports) * per_report + len(p.functions) * MODEL["invoke_overhead_s"])
-            for p in mine
-        )
+        stages = [_stage_seconds(ctx, plan, batch, reports) for plan in plans if plan.machine == lid]
+        compute = sum(_pipeline_seconds(stage) for stage in stages)
         ses_floor = reports / ctx.ses_rate if ctx.ses_rate else 0.0
         seconds = max(compute, ses_floor) + 2 * MODEL["invoke_overhead_s"]
         minutes = seconds / 60
+        bottleneck = max(
+            (s for stage in stages for s in stage), key=lambda s: math.ceil(s[3] / s[2]) * s[1], default=None
+        )
         extra = {
             "reports": reports,
             "minutes": round(minutes, 1),
@@ -347,6 +345,7 @@ def _window(ctx: CrossContext, reports: int, plans: list[MapPlan], batch: int) -
             "compute_minutes": round(compute / 60, 1),
             "ses_floor_minutes": round(ses_floor / 60, 1),
             "batch": batch,
+            "bottleneck": bottleneck[0] if bottleneck else None,
             "model": MODEL,
         }
         over = minutes > ctx.deadline_minutes
@@ -356,11 +355,39 @@ def _window(ctx: CrossContext, reports: int, plans: list[MapPlan], batch: int) -
                 Status.FAIL if over else Status.PASS,
                 lid,
                 pointer("Resources", lid),
-                f"{lid}: about {minutes:.0f} min end to end at {reports:,} reports/day "
-                f"vs a {ctx.deadline_minutes:g} min "
-                "deadline",
-                "raise MaxConcurrency (within the SES quota) or the SES quota" if over else "",
+                f"{lid}: about {minutes:.0f} min end to end at {reports:,} reports/day vs a "
+                f"{ctx.deadline_minutes:g} min deadline"
+                + (f" (bottleneck {bottleneck[0]}, {bottleneck[2]} at a time)" if bottleneck else ""),
+                "raise the bottleneck's concurrency (within the SES quota) or the SES quota" if over else "",
                 **extra,
             )
         )
     return findings
+
+
+def _stage_seconds(ctx: CrossContext, plan: MapPlan, batch: int, reports: int) -> list[tuple]:
+    """(function, seconds per item, concurrency, items) for each function a Map's items pass through."""
+    resources = ctx.data.get("Resources") or {}
+    stages = []
+    for fn in plan.functions:
+        props = (resources.get(fn) or {}).get("Properties") or {}
+        stage = str(props.get("Handler") or "").split(".")[0]
+        per_report = MODEL["seconds_per_report"].get(stage, 0.02)
+        per_item = min(batch, reports) * per_report + MODEL["invoke_overhead_s"]
+        reserved = props.get("ReservedConcurrentExecutions")
+        concurrency = (
+            min(plan.concurrency, reserved)
+            if isinstance(reserved, int) and reserved > 0
+            else plan.concurrency
+        )
+        stages.append((fn, per_item, max(1, concurrency), plan.items))
+    return stages
+
+
+def _pipeline_seconds(stages: list[tuple]) -> float:
+    """Items flow through the stages: the slowest stage's throughput, plus one item through the others."""
+    if not stages:
+        return 0.0
+    bottleneck = max(math.ceil(items / concurrency) * per_item for _, per_item, concurrency, items in stages)
+    fill = sum(per_item for _, per_item, _, _ in stages)
+    return bottleneck + fill
