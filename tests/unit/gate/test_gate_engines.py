@@ -72,3 +72,18 @@ def test_control_tower_pack_rides_in_the_guard_process(gate, tmp_path, monkeypat
     assert [e["name"] for e in result["engines"]] == ["cfn-guard"]
     assert failing(result, "control-tower", "ct-s3-pr-10") == {"PlainBucket"}  # SSE-KMS
     assert "GoodBucket" not in failing(result, "control-tower", "ct-s3-pr-10")
+
+
+def test_several_templates_one_process_per_engine(gate, tmp_path):
+    templates = (TEMPLATES / "bucket_fail.json", TEMPLATES / "lint_error.json")
+    out = tmp_path / "result.json"
+    engines = "--engines=cfn-guard,checkov,cfn-lint"
+    code, _, err = gate(*templates, "--policies", POLICIES, "--no-cache", engines, "-f", "json", "-o", out)
+    assert code == 1, err
+    result = json.loads(out.read_text())
+    assert sorted(e["name"] for e in result["engines"]) == ["cfn-guard", "cfn-lint", "checkov"]
+    checkov = next(e for e in result["engines"] if e["name"] == "checkov")
+    assert checkov["command"].count("-f") == 2
+    files = {f["file"] for f in result["findings"] if f["status"] == "FAIL"}
+    assert files == {str(t) for t in templates}
+    assert set(result["provenance"]["templates"]) == {str(t) for t in templates}
