@@ -70,6 +70,7 @@ def test_acu_and_window_budgets_fail_with_their_numbers(mini):
     assert set(failing) == {DATA_API, WINDOW}
     assert failing[DATA_API].extra["acu_max"] == 1.0
     assert failing[WINDOW].extra["minutes"] > failing[WINDOW].extra["deadline_minutes"] == 45.0
+    assert failing[WINDOW].extra["bottleneck"] == "WorkFunction"
 
 
 def test_ses_sender_over_the_quota(mini):
@@ -123,3 +124,13 @@ def test_cli_exits_1_and_names_the_missing_action(mini, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [f["extra"]["action"] for f in out["findings"] if f["status"] == "FAIL"] == ["sns:Publish"]
     assert main(["crosscheck", str(mini.template_path), "--code", str(mini.root / "nope")]) == 2
+
+
+def test_cli_bad_template_is_a_one_line_usage_error(tmp_path, capsys):
+    from tapgate.cli import main
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"Resources": {')
+    assert main(["crosscheck", str(broken)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(broken) in err
