@@ -39,7 +39,10 @@ def flow_evidence(flow: dict[str, Any]) -> Evidence:
 
 
 def cost_evidence(cost: dict[str, Any]) -> Evidence:
-    totals = [(k, format_value(v)) for k, v in cost.items() if "total" in k.lower() and _is_scalar(v)]
+    currency = f" {cost['currency']}" if isinstance(cost.get("currency"), str) else ""
+    totals = [
+        (k, format_value(v) + currency) for k, v in cost.items() if "total" in k.lower() and _is_scalar(v)
+    ]
     rest = {k: v for k, v in cost.items() if not ("total" in k.lower() and _is_scalar(v))}
     return Evidence(totals, [], scalar_rows(rest), object_tables(rest))
 
@@ -57,7 +60,7 @@ def invariants(value: Any) -> list[Invariant]:
         held = next((item[k] for k in HELD_KEYS if k in item), None)
         detail = item.get("detail") or item.get("message") or item.get("description") or ""
         held = held if isinstance(held, bool) else None
-        found.append(Invariant(str(item.get("name", "")), held, str(detail)))
+        found.append(Invariant(str(item.get("name", "")).replace("_", " "), held, str(detail)))
     return found
 
 
@@ -70,6 +73,8 @@ def scalar_rows(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]
     rows: list[tuple[str, str]] = []
     for key, value in data.items():
         name = f"{prefix}{key}"
+        if _keyed_table(value):
+            continue  # shown as a table
         if isinstance(value, dict):
             rows.extend(scalar_rows(value, name + "."))
         elif isinstance(value, list):
@@ -80,10 +85,22 @@ def scalar_rows(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]
     return rows
 
 
+def _keyed_table(value: Any) -> bool:
+    """{"US": {"generated": 80, ...}, "UK": {...}}: a mapping of flat objects reads best as a table."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(v, dict) and all(_is_scalar(x) for x in v.values()) for v in value.values())
+        and any(value.values())  # mappings of empty objects say nothing
+    )
+
+
 def object_tables(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
-    """Every list of objects in an evidence dict as (name, columns, rows), columns in first-seen order."""
+    """Every list of objects (and mapping of flat objects) as (name, columns, rows), columns first-seen."""
     tables = []
     for key, value in data.items():
+        if _keyed_table(value):
+            value = [{"": name, **row} for name, row in value.items()]
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             columns: list[str] = []
             for item in value:
@@ -100,8 +117,10 @@ def format_value(value: Any) -> str:
         return "no"
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}"
+    if isinstance(value, float):  # money to the cent; unit prices (0.0000166667) keep their digits
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.6g}"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, dict | list):

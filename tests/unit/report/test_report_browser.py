@@ -82,7 +82,7 @@ def test_pdf_carries_the_findings_text(failing, pdf_pages):
     for fact in view.facts:
         assert f"{fact.label} ·" in text
     assert "EXPIRED since 2026-06-30" in text
-    assert "delivered reports are under Object Lock" in text
+    assert "quarantined kept as evidence" in text and "215.83 USD" in text
 
 
 def _first_heading(page: str) -> str:

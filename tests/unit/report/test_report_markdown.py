@@ -41,9 +41,11 @@ def test_expired_waiver_and_reasonless_suppression_are_flagged(failing):
 
 def test_flow_evidence_and_cost_are_shown_when_present_and_said_absent_otherwise(failing, tapstack):
     markdown = render(failing, "markdown")
-    assert "| 200 | 200 | 196 | 196 | 196 | 4 | 0 |" in markdown
-    assert "| delivered reports are under Object Lock | **FAIL** |" in markdown
-    assert "**monthly\\_total:** 182.37" in markdown
+    assert "| 30 | 30 | 30 | 28 | 28 | 2 | 0 |" in markdown
+    assert "| no report lost | Held | – |" in markdown
+    assert "| US\\_SEC | 7 | 1 |" in markdown
+    assert "**total:** 215.83 USD" in markdown
+    assert "| Lambda | compute | 40,001.62 | GB-second (x86) | 1.66667e-05 | 0.67 |" in markdown
     absent = render(tapstack.model_copy(update={"flow_evidence": None, "cost_estimate": None}), "markdown")
     assert "No simulation result was attached to this run" in absent
     assert "No cost estimate was attached to this run." in absent
