@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from tapgate.model import Finding
 from tapgate.template import Template
 
 DEFAULT_TIMEOUT_S = 300.0
+_LIVE: set[subprocess.Popen] = set()  # running engine processes, killed if the gate itself is interrupted
+_LIVE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -100,15 +103,31 @@ def run_process(
         raise EngineError(engine, f"not found: {command[0]}") from None
     except PermissionError:
         raise EngineError(engine, f"not executable: {command[0]}") from None
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         raise EngineError(engine, f"timed out after {timeout_s:g}s") from None
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
     output = EngineOutput(engine, command, proc.returncode, stdout, stderr, time.monotonic() - started)
     if proc.returncode not in ok_codes:
         raise EngineError(engine, f"crashed: exit code {proc.returncode}{_last_line(stderr or stdout)}")
     return output
+
+
+def kill_running() -> None:
+    """Kill every engine still running (their own sessions do not see the terminal's Ctrl-C)."""
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for proc in running:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

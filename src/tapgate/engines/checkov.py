@@ -45,6 +45,9 @@ class CheckovEngine:
         if not isinstance(report, dict):
             raise unparseable(self.name, "expected a JSON object per framework", str(report))
         if "results" not in report:  # nothing to scan: checkov prints the bare summary
+            if report.get("parsing_errors"):
+                count = report["parsing_errors"]
+                raise unparseable(self.name, f"checkov could not parse {count} file(s)", "")
             if "passed" in report and "failed" in report:
                 return []
             raise unparseable(self.name, "no results and no summary", str(report))

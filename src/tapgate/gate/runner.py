@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from tapgate import engines
-from tapgate.engines.base import EngineContext
+from tapgate.engines.base import EngineContext, kill_running
 from tapgate.errors import EngineError
 from tapgate.model import EngineRun, Finding
 
@@ -24,7 +24,11 @@ def run_engines(
     notify = progress or (lambda _engine, _state: None)
     with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="engine") as pool:
         futures = [pool.submit(_run_one, name, ctx, versions.get(name, ""), notify) for name in names]
-        return [future.result() for future in futures]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:  # Ctrl-C or SIGTERM: take the engines down with us, then let it propagate
+            kill_running()
+            raise
 
 
 def _run_one(

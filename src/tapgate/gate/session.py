@@ -26,6 +26,7 @@ def check_session(opts: CheckOptions) -> int:
     from tapgate.gate.check import run_check
     from tapgate.gate.progress import engine_progress
 
+    _interrupt_on_sigterm()
     with engine_progress(opts.engine_names()) as progress:
         result = run_check(opts, policies, versions, progress)
     result.provenance.cache_key = key
@@ -124,3 +125,15 @@ def _write_report_dir(directory: Path, result) -> None:
             print(f"tapgate: warning: {fmt} report not written: {err}", file=sys.stderr)
             continue
         (directory / f"gate.{extension(fmt)}").write_bytes(content)
+
+
+def _interrupt_on_sigterm() -> None:
+    """CI cancels with SIGTERM: turn it into KeyboardInterrupt so running engines are killed, not orphaned."""
+    import signal
+    import threading
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
