@@ -243,8 +243,13 @@ def _flow(view: ReportView) -> list[str]:
         *table([text(k) for k, _ in ev.counts], [[v for _, v in ev.counts]]),
     ]
     if ev.invariants:
-        rows = [[cell(i.name), _status(wording.held_word(i.held)), cell(i.detail)] for i in ev.invariants]
-        lines += ["", "Invariants:", "", *table(["Invariant", "Result", "Detail"], rows)]
+        detail = any(i.detail for i in ev.invariants)
+        rows = [[cell(i.name), _status(wording.held_word(i.held))] for i in ev.invariants]
+        rows = (
+            [[*row, cell(i.detail)] for row, i in zip(rows, ev.invariants, strict=True)] if detail else rows
+        )
+        header = ["Invariant", "Result", *(["Detail"] if detail else [])]
+        lines += ["", "Invariants:", "", *table(header, rows)]
     return lines + _evidence_rest(ev)
 
 

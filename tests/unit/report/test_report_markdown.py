@@ -42,7 +42,7 @@ def test_expired_waiver_and_reasonless_suppression_are_flagged(failing):
 def test_flow_evidence_and_cost_are_shown_when_present_and_said_absent_otherwise(failing, tapstack):
     markdown = render(failing, "markdown")
     assert "| 30 | 30 | 30 | 28 | 28 | 2 | 0 |" in markdown
-    assert "| no report lost | Held | – |" in markdown
+    assert "| no report lost | Held |\n" in markdown
     assert "| US\\_SEC | 7 | 1 |" in markdown
     assert "**total:** 215.83 USD" in markdown
     assert "| Lambda | compute | 40,001.62 | GB-second (x86) | 1.66667e-05 | 0.67 |" in markdown
@@ -69,3 +69,12 @@ def test_markdown_building_blocks():
     assert fence("```inner```")[0] == "````"
     assert github_anchor("F-1 CRITICAL DataKey") == "f-1-critical-datakey"
     assert github_anchor("5. Framework views") == "5-framework-views"
+
+
+def test_a_broken_invariant_is_flagged_with_its_detail(failing):
+    flow = {
+        **failing.flow_evidence,
+        "invariants": {"none_sent_twice": {"held": False, "detail": "R-7 sent 2x"}},
+    }
+    markdown = render(failing.model_copy(update={"flow_evidence": flow}), "markdown")
+    assert "| none sent twice | **FAIL** | R-7 sent 2x |" in markdown
