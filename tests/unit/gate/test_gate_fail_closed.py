@@ -1,12 +1,19 @@
 """Fail closed: an engine that is missing, crashes, hangs, prints garbage or the wrong shape, a checker that
-raises, or a cfn-guard wheel with the wrong hash makes `tapgate check` exit 3 with one line, never pass."""
+raises makes `tapgate check` exit 3 with one line, never pass; SIGTERM takes running engines down too."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
-from gate_test_helpers import POLICIES, TEMPLATES, clean_fakes
+from gate_test_helpers import POLICIES, TEMPLATES, clean_fakes, fake
 
 from tapgate.engines import registry
 from tapgate.errors import EXIT_ENGINE, EXIT_OK
@@ -99,3 +106,35 @@ def test_no_guard_rules_exits_3(gate, tmp_path):
     code, _, err = gate(PASSING, "--policies", tmp_path, "--engines=cfn-guard", "--no-cache", *clean_fakes())
     assert code == EXIT_ENGINE
     assert "no guard rules under" in err
+
+
+def _processes_with(marker: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if marker in text and "tapgate\0check" not in text:  # the engine, not the gate naming it
+            found.append(cmdline.parent.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the engine processes")
+def test_sigterm_kills_running_engines(tmp_path):
+    marker = f"hang-marker-{uuid.uuid4().hex}"
+    hanging = f"checkov={fake('hang')} {marker}"
+    command = [sys.executable, "-m", "tapgate", "check", str(PASSING), "--policies", str(POLICIES)]
+    command += ["--engines=checkov", "--no-cache", "--engine-command", hanging]
+    env = {**os.environ, "TAPGATE_CACHE_DIR": str(tmp_path)}
+    gate_process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker), "the fake engine never started"
+    gate_process.send_signal(signal.SIGTERM)
+    _, err = gate_process.communicate(timeout=30)
+    assert gate_process.returncode != 0
+    assert b"interrupted" in err
+    time.sleep(0.5)
+    assert _processes_with(marker) == []
