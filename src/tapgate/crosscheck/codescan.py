@@ -142,6 +142,9 @@ class Run:
         while pending:
             name = pending.pop()
             module = self.an.index.find(name)
+            if module is None and name in self.an.index.errors:  # project code the analysis cannot read
+                where, _, why = self.an.index.errors[name].rpartition(": cannot ")
+                self.facts.unknowns.add(Unknown(where, f"cannot {why}: its calls are not analysed"))
             if module is None or name in found:
                 continue
             found[name] = module

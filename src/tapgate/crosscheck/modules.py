@@ -40,6 +40,13 @@ class ModuleIndex:
     def __init__(self, code_dir: Path) -> None:
         self.root = code_dir
         self._cache: dict[str, Module | None] = {}
+        self.errors: dict[str, str] = {}  # module -> "file:line: why" for files that exist but do not parse
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
 
     def find(self, name: str) -> Module | None:
         if name not in self._cache:
@@ -62,7 +69,11 @@ class ModuleIndex:
             return None
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        except (SyntaxError, UnicodeDecodeError, OSError):
+        except SyntaxError as err:
+            self.errors[name] = f"{self._shown(path)}:{err.lineno or 1}: cannot parse: {err.msg}"
+            return None
+        except (UnicodeDecodeError, OSError) as err:
+            self.errors[name] = f"{self._shown(path)}:1: cannot read: {err}"
             return None
         module = Module(name, path, tree)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]

@@ -59,6 +59,8 @@ class Project:
             return f"Handler {fn.handler!r} is not 'module.function'"
         assert self.analyzer is not None
         module = self.analyzer.index.find(fn.module)
+        if module is None and fn.module in self.analyzer.index.errors:
+            return f"Handler {fn.handler!r}: {self.analyzer.index.errors[fn.module]}"
         if module is None:
             return (
                 f"Handler {fn.handler!r}: no module {fn.module.replace('.', '/')}.py in {self.ctx.code_dir}"

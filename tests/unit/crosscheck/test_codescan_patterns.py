@@ -148,3 +148,21 @@ def test_keywords_through_a_kwargs_parameter_reach_the_call(tmp_path):
     )
     (call,) = facts.calls
     assert ("ObjectLockMode", None) in call.kwargs
+
+
+def test_an_imported_module_that_does_not_parse_is_unknown(tmp_path):
+    facts = _facts(
+        tmp_path,
+        {
+            "broken.py": "def oops(:\n",
+            "h.py": """
+        import broken
+
+        def handler(event, context):
+            broken.oops()
+    """,
+        },
+    )
+    (unknown,) = facts.unknowns
+    assert unknown.location.endswith("/broken.py:1")  # shown relative to the code directory's parent
+    assert unknown.what == "cannot parse: invalid syntax: its calls are not analysed"
