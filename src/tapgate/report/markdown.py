@@ -283,15 +283,21 @@ def _evidence(view: ReportView) -> list[str]:
         lines += ["", f"### {text(wording.evidence_heading(cv))}", ""]
         lines += [f"**{text(c.title)}**: {_status(c.status.value)}. {text(c.rationale)}", ""]
         rows = [
-            [code(row.resource)]
+            [cell(row.engine), code(row.rule)]
             + [str(row.counts.get(s.value, 0)) for s in Status]
-            + ["<br>".join(code(r) for r in row.rules)]
+            + [
+                "<br>".join(
+                    f"{status}: " + ", ".join(code(r) for r in names) for status, names in row.verdicts
+                )
+            ]
             for row in cv.evidence
         ]
         if not rows:
             lines.append("No engine produced a result for this control.")
             continue
-        lines += table(["Resource", *[s.value.capitalize() for s in Status], "Rules and verdicts"], rows)
+        lines += table(
+            ["Engine", "Rule", *[s.value.capitalize() for s in Status], "Resources by verdict"], rows
+        )
         if cv.failing:
             lines += ["", "Failing: " + _fact_links(cv)]
     return lines

@@ -55,12 +55,17 @@ class Fact:
 
 @dataclass
 class EvidenceRow:
-    """What one control's rules said about one resource."""
+    """What one rule of one engine said, under one control, about every resource it judged."""
 
-    resource: str
+    engine: str
+    rule: str
     counts: dict[str, int]
-    rules: list[str]  # "engine rule STATUS" for every finding on this resource
-    facts: list[Fact]  # the failing facts on it
+    resources: dict[str, list[str]]  # Status value -> logical ids (TEMPLATE_WIDE for template-wide verdicts)
+
+    @property
+    def verdicts(self) -> list[tuple[str, list[str]]]:
+        """(status, resources), the statuses that need a reader's eye first."""
+        return sorted(self.resources.items(), key=lambda item: STATUS_RANK[Status(item[0])])
 
 
 @dataclass
@@ -231,22 +236,24 @@ def _control_view(
     return ControlView(
         control=control,
         regulations=_references(control, regulations),
-        evidence=_evidence_rows(mine, failing),
+        evidence=_evidence_rows(mine),
         failing=failing,
     )
 
 
-def _evidence_rows(findings: list[Finding], failing: list[Fact]) -> list[EvidenceRow]:
-    by_resource: dict[str, list[Finding]] = defaultdict(list)
+def _evidence_rows(findings: list[Finding]) -> list[EvidenceRow]:
+    by_rule: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in findings:
-        by_resource[finding.resource or TEMPLATE_WIDE].append(finding)
+        by_rule[(finding.engine, finding.rule)].append(finding)
     rows = []
-    for resource in sorted(by_resource, key=lambda r: (r == TEMPLATE_WIDE, r)):
-        members = by_resource[resource]
+    for (engine, rule), members in sorted(by_rule.items()):
+        resources: dict[str, list[str]] = defaultdict(list)
+        for finding in members:
+            name = finding.resource or TEMPLATE_WIDE
+            if name not in resources[finding.status.value]:
+                resources[finding.status.value].append(name)
         counts = Counter(f.status.value for f in members)
-        rules = sorted({f"{f.engine} {f.rule} {f.status.value}" for f in members})
-        on_it = [fact for fact in failing if fact.resource == resource]
-        rows.append(EvidenceRow(resource, dict(counts), rules, on_it))
+        rows.append(EvidenceRow(engine, rule, dict(counts), {k: sorted(v) for k, v in resources.items()}))
     return rows
 
 

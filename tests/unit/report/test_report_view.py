@@ -88,11 +88,16 @@ def test_each_framework_view_holds_exactly_the_controls_that_serve_it(failing):
     }
 
 
-def test_evidence_is_counted_per_resource(failing):
+def test_evidence_is_counted_per_rule_with_resources_by_verdict(failing):
     view = build_view(failing)
     enc = next(cv for cv in view.controls if cv.control.id == "TAP-ENC-01")
-    rows = {row.resource: row for row in enc.evidence}
-    assert rows["ReportBucket"].counts == {"PASS": 2, "FAIL": 2}
-    assert rows["AccessLogBucket"].counts == {"WAIVED": 1}
-    assert [f.resource for f in rows["ReportBucket"].facts] == ["ReportBucket"]
-    assert list(rows)[-1] == "(template-wide)"
+    rows = {(row.engine, row.rule): row for row in enc.evidence}
+    sse = rows[("cfn-guard", "S3_BUCKET_SSE_KMS_CMK")]
+    assert sse.counts == {"FAIL": 1, "WAIVED": 1}
+    assert sse.verdicts == [("FAIL", ["ReportBucket"]), ("WAIVED", ["AccessLogBucket"])]
+    checkov = rows[("checkov", "CKV_AWS_145")]
+    assert checkov.resources == {
+        "FAIL": ["ReportBucket"],
+        "PASS": ["AuditBucket", "ReportingDbCluster", "StateMachineLogGroup", "WorkBucket"],
+    }
+    assert rows[("cfn-guard", "RDS_CLUSTER_STORAGE_ENCRYPTED_CMK")].resources == {"PASS": ["(template-wide)"]}
