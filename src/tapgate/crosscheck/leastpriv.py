@@ -13,6 +13,7 @@ Actions are compared, not resources: resource scoping is judged by the guard rul
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from tapgate.crosscheck import needs as needs_of
 from tapgate.crosscheck.actions import Need
@@ -26,55 +27,82 @@ from tapgate.template import pointer
 MISSING, UNUSED, UNDECIDABLE = "TAPX_IAM_MISSING_ACTION", "TAPX_IAM_UNUSED_ACTION", "TAPX_IAM_UNDECIDABLE"
 
 
+@dataclass
+class _Principals:
+    """What every role in the template is asked to do, by whom, and what could not be worked out."""
+
+    needs: dict[str, list[Need]] = field(default_factory=lambda: defaultdict(list))
+    unknowns: dict[str, list[Unknown]] = field(default_factory=lambda: defaultdict(list))
+    users: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    skipped: dict[str, str] = field(default_factory=dict)  # role -> why its code was not analysed
+    external: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (principal, property) with a role elsewhere
+
+
 def check(ctx: CrossContext, project: Project) -> list[Finding]:
-    role_needs: dict[str, list[Need]] = defaultdict(list)
-    role_unknowns: dict[str, list[Unknown]] = defaultdict(list)
-    principals: dict[str, list[str]] = defaultdict(list)
-    skipped: dict[str, str] = {}
-    for fn in project.functions:
-        if fn.role is None:
+    found = _collect(ctx, project)
+    findings: list[Finding] = []
+    for principal, prop in found.external:
+        findings.append(
+            ctx.finding(
+                UNDECIDABLE,
+                Status.FAIL,
+                principal,
+                pointer("Resources", principal, "Properties", prop),
+                f"{principal}'s role is not defined in this template: "
+                "its grants cannot be compared with its needs",
+                "define the role in the template, or suppress with Metadata.tapgate.Suppress and the reason",
+                what="external role",
+            )
+        )
+    for role in sorted(found.users):
+        at = pointer("Resources", role)
+        if role in found.skipped:
+            findings += [
+                ctx.finding(rule, Status.SKIP, role, at, "code not analysed", reason=found.skipped[role])
+                for rule in (MISSING, UNUSED, UNDECIDABLE)
+            ]
             continue
-        principals[fn.role].append(fn.lid)
+        grants = role_grants(ctx.data, role)
+        findings += _compare(ctx, role, found.users[role], found.needs[role], grants, found.unknowns[role])
+    return findings
+
+
+def _collect(ctx: CrossContext, project: Project) -> _Principals:
+    found = _Principals()
+    resources = ctx.data.get("Resources") or {}
+    for fn in project.functions:
+        if fn.role not in resources:
+            found.external.append((fn.lid, "Role"))
+            continue
+        found.users[fn.role].append(fn.lid)
         if fn.facts is None:
-            skipped[fn.role] = (
+            found.skipped[fn.role] = (
                 f"no code directory (looked for {ctx.code_dir or 'lambdas/ beside the template'})"
                 if ctx.code_dir is None
                 else (fn.problem or "the handler's code was not analysed")
             )
             continue
         code, unknown = needs_of.code_needs(fn.facts, ctx.data)
-        role_needs[fn.role] += code + needs_of.function_platform_needs(
+        found.needs[fn.role] += code + needs_of.function_platform_needs(
             fn.lid, fn.resource, fn.facts, ctx.data
         )
-        role_unknowns[fn.role] += unknown
+        found.unknowns[fn.role] += unknown
     for lid, res in _state_machines(ctx).items():
         role = role_of((res.get("Properties") or {}).get("RoleArn"))
-        if role:
-            principals[role].append(lid)
-            found, unknown = needs_of.state_machine_needs(lid, res, ctx.data)
-            role_needs[role] += found
-            role_unknowns[role] += unknown
-    for role, found in needs_of.target_role_needs(ctx.data).items():
-        principals[role].append("EventBridge")
-        role_needs[role] += found
-    findings: list[Finding] = []
-    for role in sorted(principals):
-        if role in skipped:
-            findings += [
-                ctx.finding(
-                    rule,
-                    Status.SKIP,
-                    role,
-                    pointer("Resources", role),
-                    "code not analysed",
-                    reason=skipped[role],
-                )
-                for rule in (MISSING, UNUSED, UNDECIDABLE)
-            ]
+        if role not in resources:
+            found.external.append((lid, "RoleArn"))
             continue
-        grants = role_grants(ctx.data, role)
-        findings += _compare(ctx, role, principals[role], role_needs[role], grants, role_unknowns[role])
-    return findings
+        found.users[role].append(lid)
+        needed, unknown = needs_of.state_machine_needs(lid, res, ctx.data)
+        found.needs[role] += needed
+        found.unknowns[role] += unknown
+    for role, needed in needs_of.target_role_needs(ctx.data).items():
+        if role in resources:
+            found.users[role].append("EventBridge")
+            found.needs[role] += needed
+    return found
 
 
 def _state_machines(ctx: CrossContext) -> dict:

@@ -96,3 +96,12 @@ def test_without_code_the_function_roles_skip_with_a_reason(mini):
     assert {(MISSING, "WorkRole"), (UNUSED, "WorkRole"), (UNDECIDABLE, "WorkRole")} <= skipped
     assert all(f.reason for f in findings if f.status.value == "SKIP")
     assert not [f for f in findings if f.status.value == "FAIL"]
+
+
+def test_a_role_from_outside_the_template_is_undecidable_on_the_function(mini):
+    data = mini.template
+    data["Resources"]["WorkFunction"]["Properties"]["Role"] = "arn:aws:iam::123456789012:role/elsewhere"
+    mini.write_template(data)
+    failing = mini.failing()
+    assert (UNDECIDABLE, "WorkFunction") in failing
+    assert not any(resource == "WorkRole" for _, resource in failing)  # no longer anyone's role: not judged
