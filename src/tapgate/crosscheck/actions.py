@@ -42,6 +42,9 @@ class Need:
     action: str
     location: str
     reason: str  # "call s3.put_object" or "implied by s3:PutObject with SSE-KMS"
+    target: str = (
+        ""  # logical id the action must be allowed on, where the template says which (a function ...)
+    )
 
 
 class UnknownCall(Exception):

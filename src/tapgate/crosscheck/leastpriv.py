@@ -125,25 +125,19 @@ def _compare(ctx, role, principals, needs, grants: RoleGrants, unknowns) -> list
 
 
 def _missing(ctx, role, at, who, by_action: dict[str, list[Need]], grants: RoleGrants) -> list[Finding]:
-    missing = [a for a in sorted(by_action) if not grants.allowed(a)]
     findings = []
-    for action in missing:
-        first = by_action[action][0]
-        is_code = not first.location.startswith("/")
-        findings.append(
-            ctx.finding(
-                MISSING,
-                Status.FAIL,
-                role,
-                at,
-                f"{role} lacks {action}, which {who} needs: {first.reason} at {first.location}",
-                f"add {action} to a statement of {role} (scoped to the resource the code uses)",
-                code_location=first.location.split(" (via")[0] if is_code else None,
-                action=action,
-                needed_at=[f"{n.location} ({n.reason})" for n in by_action[action]],
-            )
-        )
-    if not missing:
+    for action in sorted(by_action):
+        if not grants.allowed(action):
+            gaps = [(action, "", by_action[action])]
+        else:  # granted: on every template resource it must reach? (functions a Task invokes, rule targets)
+            targets = sorted({n.target for n in by_action[action] if n.target})
+            gaps = [
+                (action, t, [n for n in by_action[action] if n.target == t])
+                for t in targets
+                if not grants.allowed(action, t)
+            ]
+        findings += [_missing_finding(ctx, role, at, who, *gap) for gap in gaps]
+    if not findings:
         findings.append(
             ctx.finding(
                 MISSING,
@@ -155,6 +149,25 @@ def _missing(ctx, role, at, who, by_action: dict[str, list[Need]], grants: RoleG
             )
         )
     return findings
+
+
+def _missing_finding(ctx, role, at, who, action: str, target: str, needs: list[Need]) -> Finding:
+    first = needs[0]
+    is_code = not first.location.startswith("/")
+    on = f" on {target}" if target else ""
+    return ctx.finding(
+        MISSING,
+        Status.FAIL,
+        role,
+        at,
+        f"{role} lacks {action}{on}, which {who} needs: {first.reason} at {first.location}",
+        f"add {action} to a statement of {role}"
+        + (f" with {target} in its Resource" if target else " (scoped to the resource the code uses)"),
+        code_location=first.location.split(" (via")[0] if is_code else None,
+        action=action,
+        target=target or None,
+        needed_at=[f"{n.location} ({n.reason})" for n in needs],
+    )
 
 
 def _unused(ctx, role, at, who, by_action: dict[str, list[Need]], grants: RoleGrants) -> list[Finding]:

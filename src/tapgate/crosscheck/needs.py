@@ -148,6 +148,7 @@ def state_machine_needs(
     props = resource.get("Properties") or {}
     at = f"/Resources/{lid}/Properties"
     definition, prop = asl.definition(resource)
+    subs = asl.substitutions(resource)
     needs: list[Need] = []
     unknowns: list[Unknown] = []
     if definition is None:
@@ -157,7 +158,11 @@ def state_machine_needs(
         body = state.body
         if body.get("Type") == "Task":
             task_needs, unknown = _task_needs(str(body.get("Resource") or ""), where)
-            needs += task_needs
+            target = _invoked_function(body, subs, template)
+            needs += [
+                Need(n.action, n.location, n.reason, target) if n.action == "lambda:InvokeFunction" else n
+                for n in task_needs
+            ]
             unknowns += [Unknown(where, unknown)] if unknown else []
         if body.get("Type") == "Map" and asl.is_distributed(body):
             needs += [Need(a, where, "Distributed Map runs child executions") for a in DISTRIBUTED_MAP]
@@ -181,6 +186,18 @@ def state_machine_needs(
             for a in ("kms:Decrypt", "kms:GenerateDataKey")
         ]
     return needs, unknowns
+
+
+def _invoked_function(body: dict[str, Any], subs: dict[str, Any], template: dict[str, Any]) -> str:
+    """The logical id of the template function a Lambda Task invokes ("" when it is not one of them)."""
+    params = body.get("Parameters") or body.get("Arguments") or {}
+    text = str(params.get("FunctionName") or body.get("Resource") or "")
+    resources = template.get("Resources") or {}
+    for name in sorted(asl.placeholders(text)):
+        lid = role_of(subs.get(name))
+        if lid and (resources.get(lid) or {}).get("Type") == "AWS::Lambda::Function":
+            return lid
+    return ""
 
 
 def _task_needs(resource_arn: str, where: str) -> tuple[list[Need], str | None]:
@@ -248,7 +265,7 @@ def target_role_needs(template: dict[str, Any]) -> dict[str, list[Need]]:
             }.get(kind or "")
             found.setdefault(role, [])
             if action:
-                found[role].append(Need(action, where, f"target of {lid}"))
+                found[role].append(Need(action, where, f"target of {lid}", role_of(target.get("Arn")) or ""))
     return found
 
 

@@ -9,6 +9,7 @@ they are reported as undecidable rather than assumed empty.
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +26,24 @@ class Grant:
     pointer: str  # JSON pointer to this entry in the template
     resource: str  # the logical id holding the statement (the role, or a policy resource)
     sid: str = ""
+    resources: tuple[str, ...] = ()  # the statement's Resource entries, as JSON text
 
     def allows(self, action: str) -> bool:
         return fnmatch.fnmatchcase(action.lower(), self.action.lower())
+
+    def covers(self, target: str) -> bool:
+        """Whether the statement's Resource can name the template resource `target`.
+
+        Yes for "*", for a reference to it (Ref, GetAtt, ${target} in Fn::Sub), and for a wildcard ARN of
+        its kind (arn:...:function:prefix-*): a pattern is not resolved against the target's name, so it
+        counts as covering. No for a list of other resources: that is the mistake worth catching.
+        """
+        for entry in self.resources:
+            if entry == '"*"' or f'"{target}"' in entry or "${" + target + "}" in entry:
+                return True
+            if "${" + target + "." in entry or ("*" in entry and "arn:" in entry):
+                return True
+        return not self.resources
 
 
 @dataclass
@@ -36,8 +52,8 @@ class RoleGrants:
     grants: list[Grant] = field(default_factory=list)
     opaque: list[str] = field(default_factory=list)  # why some grants could not be read (external ARNs ...)
 
-    def allowed(self, action: str) -> bool:
-        return any(g.allows(action) for g in self.grants)
+    def allowed(self, action: str, target: str = "") -> bool:
+        return any(g.allows(action) and (not target or g.covers(target)) for g in self.grants)
 
 
 def role_of(value: Any) -> str | None:
@@ -93,4 +109,7 @@ def _statements(document: dict, base: tuple, holder: str, result: RoleGrants) ->
         for j, action in enumerate(actions if listed else [actions]):
             if isinstance(action, str):
                 at = pointer(*where, "Action", j) if listed else pointer(*where, "Action")
-                result.grants.append(Grant(action, at, holder, str(statement.get("Sid") or "")))
+                resources = statement.get("Resource")
+                listed_resources = resources if isinstance(resources, list) else [resources]
+                texts = tuple(json.dumps(r, sort_keys=True) for r in listed_resources if r is not None)
+                result.grants.append(Grant(action, at, holder, str(statement.get("Sid") or ""), texts))

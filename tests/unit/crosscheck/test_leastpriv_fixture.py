@@ -105,3 +105,13 @@ def test_a_role_from_outside_the_template_is_undecidable_on_the_function(mini):
     failing = mini.failing()
     assert (UNDECIDABLE, "WorkFunction") in failing
     assert not any(resource == "WorkRole" for _, resource in failing)  # no longer anyone's role: not judged
+
+
+def test_the_eventbridge_role_must_allow_starting_its_target(mini):
+    data = mini.template
+    statement = data["Resources"]["StartRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    statement["Resource"] = "arn:aws:states:us-east-1:123456789012:stateMachine:other"
+    mini.write_template(data)
+    (finding,) = [f for f in mini.findings() if f.status.value == "FAIL"]
+    assert (finding.rule, finding.resource, finding.extra["target"]) == (MISSING, "StartRole", "Machine")
+    assert "states:StartExecution on Machine" in finding.message

@@ -74,3 +74,15 @@ def test_versioned_reads_are_derived_from_the_dict_splat(real_project):
     }
     assert ("ValidateRole", "s3:GetObjectVersion") not in unused
     assert ("DeliverRole", "s3:GetObjectVersion") not in unused
+
+
+def test_the_state_machine_role_must_name_every_function_its_tasks_invoke(real_project):
+    data = real_project.template
+    statements = data["Resources"]["StateMachineRolePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    invoke = next(s for s in statements if "lambda:InvokeFunction" in s["Action"])
+    invoke["Resource"] = [r for r in invoke["Resource"] if "ConfirmFunction" not in str(r)]
+    real_project.write_template(data)
+    failing = [f for f in real_project.findings() if f.status.value == "FAIL"]
+    assert {(f.rule, f.resource, f.extra["action"], f.extra["target"]) for f in failing} == {
+        (MISSING, "StateMachineRole", "lambda:InvokeFunction", "ConfirmFunction")
+    }
