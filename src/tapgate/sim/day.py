@@ -162,7 +162,7 @@ class BusinessDay:
             "template_sha256": hashlib.sha256(self.template.read_bytes()).hexdigest(),
             "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "business_date": ev.business_date,
-            "reports": self.reports,
+            "reports": len(ev.jobs),  # due that business date (= --reports for the day it seeded)
             "generated": len(ev.generated),
             "validated": len(ev.validated),
             "delivered": sum(1 for d in ev.deliveries.values() if d.get("message_id")),

@@ -7,8 +7,9 @@ status, error code and body in the service's protocol), or raises the transport 
 handler (`crash`). Everything else goes to moto untouched. botocore then does what it does in production:
 retry throttling and 5xx itself, raise `ClientError` for the rest.
 
-A plan is written `KIND=N` (N calls of that kind, at positions drawn with a fixed seed among the first
-`horizon` such calls) or `KIND@i+j` (exactly the i-th and j-th), comma-separated, e.g.
+A plan is written `KIND[:Function]=N` (N calls of that kind, at positions drawn with a fixed seed among the first
+`horizon` such calls) or `KIND[:Function]@i+j` (exactly the i-th and j-th), where `:Function` (a logical id) counts only that
+function's calls; comma-separated, e.g.
 `ses-throttle=3,s3-5xx@2+9,crash@5`.
 """
 
@@ -69,7 +70,7 @@ class FaultPlan:
         rng = random.Random(seed)  # noqa: S311 - a reproducible fault schedule, not a secret
         for part in filter(None, (p.strip() for p in (spec or "").split(","))):
             kind, sep, rest = _split_part(part)
-            if kind not in KINDS:
+            if kind.split(":")[0] not in KINDS:
                 raise UsageError(f"--faults: unknown kind {kind!r} (known: {', '.join(KINDS)})")
             try:
                 if sep == "=":
@@ -81,6 +82,13 @@ class FaultPlan:
                 raise UsageError(f"--faults: {part!r}: expected KIND=N or KIND@i+j ({err})") from None
             plan.ordinals.setdefault(kind, set()).update(chosen)
         return plan
+
+    def reset(self, ordinals: dict[str, set[int]] | None = None) -> None:
+        """A new schedule on the same (installed) plan: counters and the injected log start again."""
+        with self._lock:
+            self.ordinals = {k: set(v) for k, v in (ordinals or {}).items()}
+            self.seen.clear()
+            self.injected.clear()
 
     def describe(self) -> dict[str, list[int]]:
         return {kind: sorted(ords) for kind, ords in sorted(self.ordinals.items())}
@@ -96,8 +104,12 @@ class FaultPlan:
         chosen = None
         with self._lock:
             for kind, ordinals in self.ordinals.items():
-                spec = KINDS[kind]
+                # `kind` or `kind:FunctionLogicalId` (only that function's calls count)
+                name, _, only = kind.partition(":")
+                spec = KINDS[name]
                 if service not in spec.services or (spec.operations and operation not in spec.operations):
+                    continue
+                if only and only != function:
                     continue
                 self.seen[kind] = n = self.seen.get(kind, 0) + 1
                 if chosen is None and n in ordinals:
@@ -161,7 +173,7 @@ def injecting(plan: FaultPlan, current: threading.local) -> Iterator[FaultPlan]:
             _, service, operation = [*event_name.split("."), "", ""][:3]
             kind = plan.decide(service, operation, function)
             if kind:
-                return error_response(kind, service, request)
+                return error_response(kind.partition(":")[0], service, request)
         return original(stubber, event_name, request, **kwargs)
 
     BotocoreStubber.__call__ = __call__

@@ -177,7 +177,10 @@ class LambdaRuntime:
             return
         self._proxy.local.buffer = buffer
         try:
-            yield
+            # sys.stdout may have been swapped since install (pytest's capture does, between test phases):
+            # point it at the proxy again for the invocation, where Powertools prints its EMF lines
+            with contextlib.redirect_stdout(self._proxy):
+                yield
         finally:
             self._proxy.local.buffer = None
 
