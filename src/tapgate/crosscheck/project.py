@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from tapgate.crosscheck.codescan import CodeAnalyzer, CodeFacts
+from tapgate.crosscheck.codescan import CodeAnalyzer, CodeFacts, Unknown
 from tapgate.crosscheck.context import CrossContext
 from tapgate.crosscheck.policy import role_of
 
@@ -65,17 +66,33 @@ class Project:
             return (
                 f"Handler {fn.handler!r}: no module {fn.module.replace('.', '/')}.py in {self.ctx.code_dir}"
             )
-        if fn.function not in module.functions and not _module_level_name(module, fn.function):
+        if fn.function in module.functions:
+            fn.facts = self.analyzer.facts(fn.module, fn.function)
+            return None
+        assigned = _module_level_value(module, fn.function)
+        if assigned is None:
             return f"Handler {fn.handler!r}: {module.shown(self.analyzer.root)} defines no {fn.function}"
+        if isinstance(assigned, ast.Name) and assigned.id in module.functions:  # lambda_handler = handle
+            fn.facts = self.analyzer.facts(fn.module, assigned.id)
+            return None
+        # built at import time (a wrapper, a factory): what it calls is not followed, so say so
         fn.facts = self.analyzer.facts(fn.module, fn.function)
+        where = f"{module.shown(self.analyzer.root)}:{assigned.lineno}"
+        fn.facts.unknowns.add(
+            Unknown(
+                where,
+                f"handler {fn.function} is built at import time, not defined: "
+                "the calls of what it wraps are not followed",
+            )
+        )
         return None
 
 
-def _module_level_name(module, name: str) -> bool:
-    import ast
-
+def _module_level_value(module, name: str) -> ast.expr | None:
+    """The value last assigned to a module-level name (the one the runtime finds)."""
+    value = None
     for node in module.tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            return True
-    return False
+            value = node.value
+    return value

@@ -134,3 +134,18 @@ def test_cli_bad_template_is_a_one_line_usage_error(tmp_path, capsys):
     assert main(["crosscheck", str(broken)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(broken) in err
+
+
+def test_an_aliased_handler_is_followed_and_a_built_one_is_undecidable(mini):
+    from tapgate.crosscheck.leastpriv import UNDECIDABLE
+
+    mini.edit_code("work.py", "@tracer.capture_lambda_handler\ndef lambda_handler(", "def handle(")
+    (mini.root / "lambdas" / "work.py").write_text(
+        (mini.root / "lambdas" / "work.py").read_text() + "\n\nlambda_handler = handle\n"
+    )
+    assert mini.failing() == set()
+    (mini.root / "lambdas" / "work.py").write_text(
+        (mini.root / "lambdas" / "work.py").read_text()
+        + "\n\nlambda_handler = tracer.capture_lambda_handler(handle)\n"
+    )
+    assert (UNDECIDABLE, "WorkRole") in mini.failing()
