@@ -86,10 +86,9 @@ def table(times: dict[str, list[float]]) -> str:
 
 def describe_result(result_file: Path) -> str:
     data = json.loads(result_file.read_text(encoding="utf-8"))
-    return (
-        f"{result_file.relative_to(REPO) if result_file.is_relative_to(REPO) else result_file}: "
-        f"{len(data['findings'])} findings, {len(data['controls'])} controls, {len(data['regulations'])} regulations"
-    )
+    shown = result_file.relative_to(REPO) if result_file.is_relative_to(REPO) else result_file
+    counts = f"{len(data['findings'])} findings, {len(data['controls'])} controls"
+    return f"{shown}: {counts}, {len(data['regulations'])} regulations"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,14 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     times = measure(args.result.resolve(), args.runs, with_pdf)
     after = describe_machine()
     cold = statistics.median(times["cold: markdown + html + json"])
-    verdict = f"cold markdown + html + json: {cold:.3f} s, target < {TARGET_S} s: {'met' if cold < TARGET_S else 'MISSED'}"
+    met = "met" if cold < TARGET_S else "MISSED"
+    verdict = f"cold markdown + html + json: {cold:.3f} s, target < {TARGET_S} s: {met}"
     command = "python bench/bench_report.py" + (f" --runs {args.runs}" if args.runs != 7 else "")
     body = "\n".join(
         [
             "What rendering the report adds to a gate run, on a stored result (the engines are not re-run).",
             "The cold case is a fresh process: report imports, Jinja2, template compile and three renders.",
             "",
-            f"Command: `{command}` ({args.runs} runs of each case, round-robin; {describe_result(args.result.resolve())}).",
+            f"Command: `{command}` ({args.runs} runs of each case, round-robin; "
+            f"{describe_result(args.result.resolve())}).",
             f"Measured {before['when']}, {before['summary']}.",
             f"Load average (1 min) before/after: {before['load1']:.2f} / {after['load1']:.2f}"
             + (" — measured under contention from other work on the machine." if before["busy"] else "."),
@@ -125,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             table(times),
             "",
             f"- {verdict}",
-            "- The PDF is not part of that figure: it starts a headless Chromium and lays out every page, and is"
-            " written only with `--report-dir` (or `tapgate report --format pdf`), never on a plain"
-            " `tapgate check`. `tapgate check --report-dir` therefore pays the PDF row on top, which is over the"
-            " 0.5 s target: seconds, most of it Chromium's start on a busy machine."
+            "- The PDF is not part of that figure: it starts a headless Chromium and lays out every page,"
+            " and is written only with `--report-dir` (or `tapgate report --format pdf`), never on a plain"
+            " `tapgate check`. `tapgate check --report-dir` therefore pays the PDF row on top, which is"
+            " over the 0.5 s target: seconds, most of it Chromium's start on a busy machine."
             if with_pdf
             else "- The PDF case was skipped: no headless Chromium on this machine.",
         ]
