@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             " `tapgate check`. `tapgate check --report-dir` therefore pays the PDF row on top, which is"
             " over the 0.5 s target: seconds, most of it Chromium's start on a busy machine."
             if with_pdf
-            else "- The PDF case was skipped: no headless Chromium on this machine.",
+            else "- The PDF case was not measured (--no-pdf, or no headless Chromium on this machine).",
         ]
     )
     print(body)

@@ -308,7 +308,7 @@ def _engines(view: ReportView) -> list[str]:
         [
             cell(e.name),
             cell(e.version),
-            "yes" if e.ok else "**NO**",
+            "yes" if e.ok else f"**NO**: {cell(e.error)}",
             f"{e.duration_s:.1f} s",
             str(e.findings),
             code(" ".join(e.command)) if e.command else "–",

@@ -73,3 +73,22 @@ def test_css_strings_and_breakable_ids_stay_escaped():
     assert css_string('a"b\\c</style>') == "a\\22 b\\5c c\\3c /style\\3e "
     assert str(breakable("S3_BUCKET")) == "S3_<wbr>BUCKET"
     assert str(breakable("<b>ReportBucket")) == "&lt;b&gt;Report<wbr>Bucket"
+
+
+def test_a_run_whose_engine_failed_still_renders():
+    from tapgate.model import EngineRun, GateResult, Provenance, Summary
+
+    broken = GateResult(
+        provenance=Provenance(
+            template="T.json", template_sha256="0" * 64, started_at="t", command="tapgate check"
+        ),
+        summary=Summary(verdict="ERROR", exit_code=3),
+        engines=[EngineRun(name="checkov", ok=False, error="checkov: timed out after 300 s")],
+    )
+    html = render(broken, "html")
+    assert ">ERROR<" in html and "checkov: timed out after 300 s" in html
+    markdown = render(broken, "markdown")
+    assert (
+        "**Verdict: ERROR** (exit code 3)" in markdown
+        and "| checkov | – | **NO**: checkov: timed out after 300 s |" in markdown
+    )
