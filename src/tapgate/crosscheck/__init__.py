@@ -8,6 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+# Every rule id the cross-checks emit (policies/controls.yaml maps them to controls).
+RULES = (
+    "TAPX_IAM_MISSING_ACTION",
+    "TAPX_IAM_UNUSED_ACTION",
+    "TAPX_IAM_UNDECIDABLE",
+    "TAPX_DRIFT_HANDLER",
+    "TAPX_DRIFT_ENV",
+    "TAPX_DRIFT_STATE_FUNCTION",
+    "TAPX_DRIFT_JURISDICTION",
+    "TAPX_SCALE_HISTORY",
+    "TAPX_SCALE_CONCURRENCY",
+    "TAPX_SCALE_SES_RATE",
+    "TAPX_SCALE_DATA_API",
+    "TAPX_SCALE_WINDOW",
+)
+
 
 def check(ctx: Any) -> list:
     """Every cross-check on one template: PASS for what was checked, FAIL for violations, SKIP (why)."""

@@ -39,6 +39,12 @@ def _catalog_ids(node) -> set[str]:
     return found
 
 
+def test_the_published_rule_list_is_what_the_checks_emit():
+    from tapgate.crosscheck import RULES
+
+    assert set(RULES) == EMITTED and len(RULES) == len(EMITTED)
+
+
 def test_catalog_and_code_agree_on_crosscheck_rules():
     catalog = _catalog_ids(yaml.safe_load((ROOT / "policies" / "controls.yaml").read_text()))
     assert catalog == EMITTED
