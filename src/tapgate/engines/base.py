@@ -12,13 +12,16 @@ import signal
 import subprocess
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tapgate.errors import EngineError
-from tapgate.model import Finding
 from tapgate.template import Template
+
+if TYPE_CHECKING:  # pydantic loads after the engine processes have started (issue 8)
+    from tapgate.model import Finding
 
 DEFAULT_TIMEOUT_S = 300.0
 _LIVE: set[subprocess.Popen] = set()  # running engine processes, killed if the gate itself is interrupted
@@ -39,6 +42,13 @@ class EngineContext:
     commands: dict[str, list[str]] = field(default_factory=dict)  # engine -> executable override
     guard_bin: str | None = None
     catalog_rules: dict[str, set[str]] = field(default_factory=dict)  # engine -> rule ids controls.yaml names
+    catalog_future: Future | None = None  # the catalog still loading (its rules fill catalog_rules)
+
+    def rules_named(self, engine: str) -> set[str]:
+        """The catalog's rule ids and patterns for `engine`; waits for the catalog if it is still loading."""
+        if self.catalog_future is not None:
+            return self.catalog_future.result().rules_of(engine, patterns=True)
+        return self.catalog_rules.get(engine, set())
 
     def input_files(self) -> list[str]:
         return list(self.inputs) or [t.path for t in self.templates]

@@ -9,15 +9,19 @@ crash. E0001/E0002 (the linter failed on a rule or the template) mean it could n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tapgate.engines.base import EngineContext, EngineOutput, load_json, run_process, unparseable
 from tapgate.engines.executables import python_tool
 from tapgate.engines.inline import inline_suppressions
 from tapgate.errors import EngineError
-from tapgate.model import Finding, Severity, Status
 from tapgate.template import pointer
 
+if TYPE_CHECKING:
+    from tapgate.model import Finding
+
 OK_CODES = {code for code in range(16) if code % 2 == 0}
-SEVERITY = {"Error": Severity.HIGH, "Warning": Severity.MEDIUM, "Informational": Severity.LOW}
+SEVERITY = {"Error": "high", "Warning": "medium", "Informational": "low"}
 LINTER_FAILED = {"E0001", "E0002"}
 
 
@@ -41,6 +45,8 @@ class CfnLintEngine:
         return findings
 
     def _finding(self, match: dict, ctx: EngineContext) -> Finding:
+        from tapgate.model import Finding
+
         try:
             rule = match["Rule"]["Id"]
             path_parts = match["Location"].get("Path") or []
@@ -58,8 +64,8 @@ class CfnLintEngine:
             path=pointer(*path_parts) if path_parts else "",
             line=start.get("LineNumber"),
             column=start.get("ColumnNumber"),
-            status=Status.FAIL,
-            severity=SEVERITY.get(match.get("Level", ""), Severity.MEDIUM),
+            status="FAIL",
+            severity=SEVERITY.get(match.get("Level", ""), "medium"),
             message=match.get("Message", ""),
             fix=match["Rule"].get("Description", ""),
             extra={"source": match["Rule"].get("Source", "")},
@@ -74,7 +80,7 @@ def _resource_of(path_parts: list) -> str | None:
 
 def _informational(ctx: EngineContext) -> list[str]:
     """`-c I` when the catalog claims informational rules by pattern (I*), else just the ids it names."""
-    wanted = sorted(rule for rule in ctx.catalog_rules.get("cfn-lint", set()) if rule.startswith("I"))
+    wanted = sorted(rule for rule in ctx.rules_named("cfn-lint") if rule.startswith("I"))
     if any(set(rule) & set("*?[") for rule in wanted):
         return ["-c", "I"]
     return ["-c", *wanted] if wanted else []

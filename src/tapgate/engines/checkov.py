@@ -7,19 +7,23 @@ since a suppression without a reason is not an accepted risk.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tapgate.engines.base import EngineContext, EngineOutput, load_json, run_process, unparseable
 from tapgate.engines.executables import python_tool
-from tapgate.model import Finding, Severity, Status
 from tapgate.template import pointer
+
+if TYPE_CHECKING:
+    from tapgate.model import Finding
 
 OK_CODES = {0, 1}
 RESULT_LISTS = {
-    "passed_checks": Status.PASS,
-    "failed_checks": Status.FAIL,
-    "skipped_checks": Status.SUPPRESSED,
+    "passed_checks": "PASS",
+    "failed_checks": "FAIL",
+    "skipped_checks": "SUPPRESSED",
 }
 QUIET_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
-SEVERITY = {s.name: s for s in Severity}
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
 
 
 class CheckovEngine:
@@ -60,7 +64,9 @@ class CheckovEngine:
                 findings.append(self._finding(check, status, ctx))
         return findings
 
-    def _finding(self, check: dict, status: Status, ctx: EngineContext) -> Finding:
+    def _finding(self, check: dict, status: str, ctx: EngineContext) -> Finding:
+        from tapgate.model import Finding, Status
+
         try:
             rule, resource_ref = check["check_id"], check["resource"]
             result = check["check_result"]
@@ -76,11 +82,11 @@ class CheckovEngine:
             resource_type=resource_type or None,
             path=_pointer(logical_id, result.get("evaluated_keys") or []),
             status=status,
-            severity=SEVERITY.get(str(check.get("severity") or "").upper(), Severity.MEDIUM),
+            severity=_severity(check.get("severity")),
             message=check.get("check_name", ""),
             fix=f"See {check['guideline']}" if check.get("guideline") else "",
         )
-        if status is Status.SUPPRESSED:
+        if finding.status is Status.SUPPRESSED:
             _apply_skip_reason(finding, tpl.data if tpl else {}, logical_id)
         return finding
 
@@ -92,8 +98,15 @@ def _pointer(logical_id: str, evaluated_keys: list[str]) -> str:
     return pointer(*parts) if parts else ""
 
 
+def _severity(given: object) -> str:
+    value = str(given or "").upper()
+    return value.lower() if value in SEVERITIES else "medium"
+
+
 def _apply_skip_reason(finding: Finding, data: dict, logical_id: str) -> None:
     """The reason is the skip entry's comment in the template itself (checkov invents a default text)."""
+    from tapgate.model import Status
+
     resource = data.get("Resources", {}).get(logical_id, {})
     skips = ((resource.get("Metadata") or {}).get("checkov") or {}).get("skip") or []
     entry = next((s for s in skips if isinstance(s, dict) and s.get("id") == finding.rule), {})

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tapgate.engines.base import EngineContext, EngineOutput, load_json, run_process, unparseable
 from tapgate.engines.inline import inline_suppressions
 from tapgate.engines.provision import find_guard
 from tapgate.errors import EngineError
-from tapgate.model import Finding, Severity, Status
+
+if TYPE_CHECKING:
+    from tapgate.model import Finding
 
 OK_CODES = {0, 19}
 RULE_DEF = re.compile(r"^\s*rule\s+([A-Za-z_][\w]*)\s+when\b", re.MULTILINE)
@@ -68,8 +71,8 @@ class GuardEngine:
         except (KeyError, TypeError) as err:
             raise unparseable(self.name, f"report without {err}", str(report)) from None
         file = tpl.path if tpl else report["name"]
-        findings = [self._rule_level(rule, Status.PASS, file) for rule in compliant]
-        findings += [self._rule_level(rule, Status.SKIP, file) for rule in skipped]
+        findings = [self._rule_level(rule, "PASS", file) for rule in compliant]
+        findings += [self._rule_level(rule, "SKIP", file) for rule in skipped]
         for entry in failing:
             findings.extend(self._failures(entry.get("Rule") or {}, file))
         return findings
@@ -79,9 +82,11 @@ class GuardEngine:
             return "control-tower", self._ct_ids[rule_name]
         return self.name, rule_name
 
-    def _rule_level(self, rule_name: str, status: Status, file: str) -> Finding:
+    def _rule_level(self, rule_name: str, status: str, file: str) -> Finding:
+        from tapgate.model import Finding
+
         engine, rule = self._engine_and_id(rule_name)
-        message = "no resource of the rule's type" if status is Status.SKIP else "every resource complies"
+        message = "no resource of the rule's type" if status == "SKIP" else "every resource complies"
         return Finding(engine=engine, rule=rule, file=file, status=status, message=message)
 
     def _failures(self, rule: dict, file: str) -> list[Finding]:
@@ -95,6 +100,8 @@ class GuardEngine:
         return [self._failure(engine, rule_id, file, res, clauses) for res, clauses in by_resource.items()]
 
     def _failure(self, engine: str, rule_id: str, file: str, resource, clauses: list) -> Finding:
+        from tapgate.model import Finding
+
         violation, fix = next((_split_custom(c) for _, c, _ in clauses if c), ("", ""))
         path, _, error = clauses[0]
         return Finding(
@@ -103,8 +110,8 @@ class GuardEngine:
             file=file,
             resource=resource,
             path=path,
-            status=Status.FAIL,
-            severity=Severity.HIGH,
+            status="FAIL",
+            severity="high",
             message=violation or _short(error) or f"{rule_id} failed",
             fix=fix,
             extra={"clauses": [{"path": p, "error": e} for p, _, e in clauses]},

@@ -8,9 +8,12 @@ Keys (docs/contract.md): `Metadata.guard.SuppressedRules: [RULE]`, `Metadata.cfn
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from tapgate.model import Finding, Severity, Status
 from tapgate.template import Template, pointer
+
+if TYPE_CHECKING:
+    from tapgate.model import Finding
 
 SUPPRESSION_KEYS = {
     "cfn-guard": ("guard", "SuppressedRules"),
@@ -41,6 +44,8 @@ def inline_suppressions(engine: str, templates: list[Template]) -> Iterator[Find
 
 
 def _suppression(engine: str, tpl: Template, logical_id: str, resource: dict, rule: str) -> Finding:
+    from tapgate.model import Finding
+
     reason = suppression_reason(resource, rule)
     finding = Finding(
         engine=engine,
@@ -49,8 +54,8 @@ def _suppression(engine: str, tpl: Template, logical_id: str, resource: dict, ru
         resource=logical_id,
         resource_type=resource.get("Type"),
         path=pointer("Resources", logical_id, "Metadata", *SUPPRESSION_KEYS[engine]),
-        status=Status.SUPPRESSED if reason else Status.FAIL,
-        severity=Severity.MEDIUM,
+        status="SUPPRESSED" if reason else "FAIL",
+        severity="medium",
         message=f"{rule} is suppressed inline on {logical_id}",
         reason=reason or None,
         extra={"suppression": True},

@@ -1,48 +1,68 @@
-"""One gate run: load the templates, run the engines concurrently, finish and judge the findings.
+"""One gate run: load the templates, start the engines, then (while they run) load the catalog and the
+waivers, and finally judge the findings.
 
-`run_check(options) -> GateResult`. Input errors raise InputError (exit 2) before any engine starts.
+`run_check(options) -> GateResult`. A template that does not parse raises InputError (exit 2) before any
+engine starts. Nothing heavy (pydantic, the catalog's YAML) is loaded before the engine processes are
+launched: a gate run should cost little more than its slowest engine (issue 8).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tapgate import template as template_module
-from tapgate.engines.base import EngineContext
+from tapgate.engines.base import EngineContext, kill_running
 from tapgate.engines.provision import control_tower_rules
 from tapgate.errors import EngineError, UsageError
-from tapgate.gate import findings as finishing
-from tapgate.gate import provenance, verdict, waivers
-from tapgate.gate.catalog import load_catalog
 from tapgate.gate.inputs import engine_inputs
 from tapgate.gate.options import CheckOptions
 from tapgate.gate.runner import Progress, run_engines
-from tapgate.model import EngineRun, Finding, GateResult
+
+if TYPE_CHECKING:
+    from tapgate.model import EngineRun, Finding, GateResult
 
 
 def run_check(
     opts: CheckOptions, policies: Path, versions: dict[str, str], progress: Progress | None = None
 ) -> GateResult:
-    started_at = provenance.utc_now()
+    from tapgate.gate.provenance import utc_now
+
+    started_at = utc_now()
     templates = [template_module.load(path) for path in opts.templates]
-    catalog = load_catalog(policies)
-    waivers_file = policies / "waivers.yaml"
-    register = waivers.load_register(waivers_file, _today())
     names = opts.engine_names()
-    with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(2) as side:
-        git = side.submit(provenance.git_state, policies.parent)
-        for tpl in templates:  # decode line marks while the engines run, not after them
-            side.submit(lambda t=tpl: t.spans)
+    with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(4) as side:
         ctx = _context(opts, templates, policies, Path(scratch))
-        ctx.catalog_rules = {engine: catalog.rules_of(engine, patterns=True) for engine in names}
-        runs = _run(names, ctx, versions, progress, opts.control_tower)
-        git_state = git.result()
+        ctx.catalog_future = side.submit(_load_catalog, policies)
+        engines_done = side.submit(_run, names, ctx, versions, progress, opts.control_tower)
+        try:
+            git = side.submit(_git_state, policies.parent)
+            for tpl in templates:  # line marks are indexed while the engines run, not after them
+                side.submit(lambda t=tpl: t.spans)
+            register = _load_register(policies)
+            catalog = ctx.catalog_future.result()
+            runs = engines_done.result()
+            git_state = git.result()
+        except BaseException:  # bad catalog or waivers, Ctrl-C, SIGTERM: no engine outlives the gate
+            kill_running()
+            raise
+    return _result(opts, policies, versions, started_at, templates, catalog, register, runs, git_state)
+
+
+def _result(
+    opts, policies, versions, started_at, templates, catalog, register, runs, git_state
+) -> GateResult:
+    from tapgate.gate import findings as finishing
+    from tapgate.gate import provenance, verdict, waivers
+    from tapgate.model import GateResult
+
     engine_runs = [run for run, _ in runs]
     found = _judged([f for _, found in runs for f in found], engine_runs, opts, catalog, templates)
     waivers.apply_waivers(found, register)
-    found += waivers.problem_findings(register, waivers_file)
+    found += waivers.problem_findings(register, policies / "waivers.yaml")
     found = finishing.finish(found, templates, catalog)
     controls = verdict.control_results(catalog.controls, found)
     hashes = {t.path: t.sha256 for t in templates}
@@ -59,10 +79,30 @@ def run_check(
     )
 
 
+def _load_catalog(policies: Path):
+    from tapgate.gate.catalog import load_catalog
+
+    return load_catalog(policies)
+
+
+def _load_register(policies: Path):
+    from tapgate.gate import waivers
+
+    return waivers.load_register(policies / "waivers.yaml", dt.datetime.now(dt.UTC).date())
+
+
+def _git_state(root: Path):
+    from tapgate.gate.provenance import git_state
+
+    return git_state(root)
+
+
 def _judged(
     found: list[Finding], runs: list[EngineRun], opts: CheckOptions, catalog, templates
 ) -> list[Finding]:
     """The engines' findings plus a PASS/SKIP for every catalog rule an engine that ran said nothing about."""
+    from tapgate.gate import findings as finishing
+
     ran_ok = {run.name for run in runs if run.ok}
     if opts.control_tower and "cfn-guard" in ran_ok and all(run.name != "control-tower" for run in runs):
         ran_ok.add("control-tower")  # the pack ran inside the cfn-guard process
@@ -97,6 +137,8 @@ def _run(
 
 
 def attach_control_tower(ctx: EngineContext) -> EngineRun | None:
+    from tapgate.model import EngineRun
+
     try:
         ctx.control_tower = control_tower_rules()
     except EngineError as err:
@@ -112,9 +154,3 @@ def _options(opts: CheckOptions) -> dict:
         "control_tower": opts.control_tower,
         "timeout_s": opts.timeout_s,
     }
-
-
-def _today():
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC).date()

@@ -9,11 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from tapgate import engines
 from tapgate.engines.base import EngineContext, kill_running
 from tapgate.errors import EngineError
-from tapgate.model import EngineRun, Finding
+
+if TYPE_CHECKING:
+    from tapgate.model import EngineRun, Finding
 
 Progress = Callable[[str, str], None]  # (engine, "started" | "done" | "failed")
 
@@ -34,25 +37,26 @@ def run_engines(
 def _run_one(
     name: str, ctx: EngineContext, version: str, notify: Progress
 ) -> tuple[EngineRun, list[Finding]]:
+    """Launch first, import pydantic later: the EngineRun is built once the engine has answered."""
     started = time.monotonic()
     notify(name, "started")
-    run = EngineRun(name=name, version=version, ok=False)
+    command: list[str] = []
+    error: str | None = None
+    findings: list[Finding] = []
     try:
         engine = engines.create(name)
-        if hasattr(engine, "command"):
-            run.command = engine.command(ctx)
+        command = engine.command(ctx) if hasattr(engine, "command") else []
         output = engine.run(ctx)
-        run.command = output.command
+        command = output.command
         findings = engine.parse(output, ctx)
     except EngineError as err:
-        run.error = str(err)
-        findings = []
+        error = str(err)
     except Exception as err:  # noqa: BLE001 - an engine bug must fail closed, not crash the report
-        run.error = f"engine {name}: internal error: {type(err).__name__}: {err}"
-        findings = []
-    else:
-        run.ok = True
+        error = f"engine {name}: internal error: {type(err).__name__}: {err}"
+    from tapgate.model import EngineRun
+
+    run = EngineRun(name=name, version=version, ok=error is None, command=command, error=error)
     run.duration_s = round(time.monotonic() - started, 3)
-    run.findings = len(findings)
+    run.findings = len(findings) if run.ok else 0
     notify(name, "done" if run.ok else "failed")
-    return run, findings
+    return run, (findings if run.ok else [])
