@@ -44,7 +44,8 @@ def render(template: dict) -> str:
         f"| **total** | | **${low['total']:,.2f}** | **${high['total']:,.2f}** | | |",
         "",
         "Quantities come from the template (memory sizes, Map batching, ACU range, instances, keys, alarms,",
-        "NAT gateways and their addresses, endpoints, trail data events) and these planning figures: "
+        "NAT gateways and their addresses, endpoints, trail data events, the report bucket's lifecycle) and "
+        "these planning figures: "
         + ", ".join(f"{k} {v}" for k, v in low["assumptions"].items() if k != "model")
         + ". Prices marked (unchecked) are list prices still to be re-read on their page.",
     ]

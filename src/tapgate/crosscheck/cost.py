@@ -16,6 +16,7 @@ from typing import Any
 from tapgate.crosscheck import asl, budgets
 from tapgate.crosscheck.policy import role_of
 from tapgate.crosscheck.scale import DEFAULT_BATCH, MODEL
+from tapgate.crosscheck.storage_cost import add_report_storage
 
 PRICES = Path(__file__).with_name("prices.yaml")
 DAYS_PER_MONTH = 30
@@ -32,7 +33,8 @@ ASSUMPTIONS = {
     "s3_gets_per_report": 2,
     "kms_requests_per_report": 2,  # bucket keys make most puts/gets free of KMS calls
     "sns_events_per_email": 2,  # send + delivery/bounce
-    "stored_months": 12,  # the estimate is for the end of the first year of reports kept in S3 Standard
+    "stored_months": 12,  # the estimate is for the end of the first year of reports kept (lifecycle applied)
+    "dead_letters_per_day": 10,  # failed events parked in the DLQs and worked off
 }
 
 
@@ -68,12 +70,16 @@ def estimate_monthly_cost(template: dict[str, Any], reports_per_day: int) -> dic
     histories = budgets.history_estimates(template, reports_per_day, reports_per_item=DEFAULT_BATCH)
     transitions = sum(h.events * h.executions for h in histories) / 2  # about 2 history events a transition
     add("Step Functions", "state transitions", "sfn_transition", transitions * DAYS_PER_MONTH)
-    _storage(monthly, add)
+    _storage(template, reports_per_day, monthly, add)
     _aurora(resources, reports_per_day, monthly, add)
     add("SES", "emails", "ses_email", monthly)
     _observability(resources, monthly, add)
     _network(resources, add)
     add("SNS", "SES event publishes", "sns_publish", monthly * ASSUMPTIONS["sns_events_per_email"])
+    queues = _count(resources, "AWS::SQS::Queue")
+    if queues:
+        dead_letters = ASSUMPTIONS["dead_letters_per_day"] * DAYS_PER_MONTH
+        add("SQS", "dead-letter queue requests (send, receive, delete)", "sqs_request", 3 * dead_letters)
     return {
         "reports_per_day": reports_per_day,
         "items": items,
@@ -87,9 +93,9 @@ def estimate_monthly_cost(template: dict[str, Any], reports_per_day: int) -> dic
     }
 
 
-def _storage(monthly: int, add) -> None:
-    stored_gb = monthly * ASSUMPTIONS["stored_months"] * ASSUMPTIONS["report_kb"] / 1024 / 1024
-    add("S3", "report storage (Standard, first year)", "s3_standard_gb_month", stored_gb)
+def _storage(template: dict[str, Any], reports_per_day: int, monthly: int, add) -> None:
+    days = ASSUMPTIONS["stored_months"] * DAYS_PER_MONTH
+    add_report_storage(template, reports_per_day, days, ASSUMPTIONS["report_kb"], add)
     add("S3", "PUT/COPY requests", "s3_put_request", monthly * ASSUMPTIONS["s3_puts_per_report"])
     add("S3", "GET requests", "s3_get_request", monthly * ASSUMPTIONS["s3_gets_per_report"])
 
