@@ -149,3 +149,11 @@ def test_an_aliased_handler_is_followed_and_a_built_one_is_undecidable(mini):
         + "\n\nlambda_handler = tracer.capture_lambda_handler(handle)\n"
     )
     assert (UNDECIDABLE, "WorkRole") in mini.failing()
+
+
+def test_soft_budgets_at_50000_are_headroom_when_2000_is_the_volume_checked(mini):
+    windows = {f.extra["reports"]: f for f in mini.findings() if f.rule == WINDOW}
+    assert windows[2_000].status.value == "PASS" and "over_budget" not in windows[2_000].extra
+    headroom = windows[50_000]
+    assert headroom.status.value == "PASS" and headroom.extra["over_budget"] is True
+    assert headroom.message.startswith("headroom only")
