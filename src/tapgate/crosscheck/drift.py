@@ -27,6 +27,7 @@ HANDLER, ENV, STATE_FUNCTION, JURISDICTION = (
     "TAPX_DRIFT_JURISDICTION",
 )
 PACK_SUFFIXES = (".json", ".yaml", ".yml")
+LIBRARY_PREFIXES = ("POWERTOOLS_", "AWS_")  # read by Powertools / the AWS SDK, not by the project's code
 _INSERT = re.compile(
     r"INSERT\s+INTO\s+([\w.\"]+)\s*\(([^)]*)\)\s*VALUES\s*(.*?)(?:ON\s+CONFLICT|RETURNING|;|$)",
     re.IGNORECASE | re.DOTALL,
@@ -95,6 +96,8 @@ def _environment(ctx: CrossContext, project: Project) -> list[Finding]:
         for read in sorted(fn.facts.env_reads, key=lambda r: (r.name, r.location)):
             reads.setdefault(read.name, []).append(read.location + (f" (via {read.via})" if read.via else ""))
         unset = [name for name in sorted(reads) if name not in fn.environment]
+        # informational: docs/contract.md sets a variable only where code reads it (Powertools reads its own)
+        unread = sorted(n for n in fn.environment if n not in reads and not n.startswith(LIBRARY_PREFIXES))
         for name in unset:
             findings.append(
                 ctx.finding(
@@ -116,8 +119,10 @@ def _environment(ctx: CrossContext, project: Project) -> list[Finding]:
                     Status.PASS,
                     fn.lid,
                     at,
-                    f"all {len(reads)} variables the code reads are set",
+                    f"all {len(reads)} variables the code reads are set"
+                    + (f"; set but read by no code: {', '.join(unread)}" if unread else ""),
                     variables=sorted(reads),
+                    set_but_unread=unread,
                 )
             )
     return findings
