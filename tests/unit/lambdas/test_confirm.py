@@ -127,3 +127,27 @@ def test_finalize_run_records_totals(pipeline, platform, lambda_context):
 def test_malformed_actions_are_permanent(platform, lambda_context, event, message):
     with pytest.raises(PermanentError, match=message):
         confirm.lambda_handler(event, lambda_context)
+
+
+def test_a_receipt_written_before_a_crash_is_kept(pipeline, platform, lambda_context):
+    pipeline.deliver()
+    (delivered,) = pipeline.delivered
+    first = delivered["delivered"][0]
+    key = f"confirmations/{first['jurisdiction']}/{BUSINESS_DATE}/{first['report_id']}.json"
+    import os
+
+    boto3.client("s3").put_object(
+        Bucket="tapstack-reports",
+        Key=key,
+        Body=b'{"earlier": true}',
+        ChecksumAlgorithm="SHA256",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=os.environ["KMS_KEY_ARN"],
+    )
+    out = confirm.lambda_handler(delivered, lambda_context)
+    assert out["confirmed"] == 8
+    versions = boto3.client("s3").list_object_versions(Bucket="tapstack-reports", Prefix=key)["Versions"]
+    assert len(versions) == 1
+    assert platform.query(
+        "SELECT receipt_key FROM confirmations WHERE report_id = :r", {"r": first["report_id"]}
+    ) == [{"receipt_key": key}]

@@ -5,6 +5,7 @@ attempt may claim it again."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 
 import boto3
@@ -93,3 +94,49 @@ def test_ses_refusal_fails_the_report_and_a_later_attempt_can_claim_it(
     retry = deliver.lambda_handler(validated, lambda_context)
     assert len(retry["delivered"]) == len(validated["valid"]) and retry["failed"] == []
     assert len(sent_messages()) == len(validated["valid"])
+
+
+@contextlib.contextmanager
+def _failing_ses(monkeypatch, error):
+    """While the block runs, SES's SendRawEmail raises `error` (on the shared client, as a fault would)."""
+    from tapcommon.aws import client
+
+    def refuse(**kwargs):
+        raise error
+
+    with monkeypatch.context() as patched:
+        patched.setattr(client("ses"), "send_raw_email", refuse)
+        yield
+
+
+def test_a_lost_ses_answer_leaves_the_claim_in_doubt(pipeline, platform, lambda_context, monkeypatch):
+    from botocore.exceptions import ReadTimeoutError
+
+    (validated,) = pipeline.validate()
+    with _failing_ses(monkeypatch, ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")):
+        out = deliver.lambda_handler(validated, lambda_context)
+    assert out["delivered"] == [] and all("DELIVERY_IN_DOUBT" in f["error"] for f in out["failed"])
+    assert {r["status"] for r in platform.query("SELECT status FROM deliveries")} == {"sending"}
+    again = deliver.lambda_handler(validated, lambda_context)
+    assert again["delivered"] == [] and len(sent_messages()) == 0  # never resent automatically
+
+
+def test_throttling_is_transient_and_releases_the_claim(pipeline, platform, lambda_context, monkeypatch):
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from tapcommon.errors import TransientError
+
+    (validated,) = pipeline.validate()
+    throttled = ClientError(
+        {
+            "Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "SendRawEmail",
+    )
+    with _failing_ses(monkeypatch, throttled), pytest.raises(TransientError, match="Throttling"):
+        deliver.lambda_handler(validated, lambda_context)
+    assert {r["status"] for r in platform.query("SELECT status FROM deliveries")} == {"failed"}
+    retry = deliver.lambda_handler(validated, lambda_context)  # what the Task's Retry does
+    assert len(retry["delivered"]) == len(validated["valid"]) == len(sent_messages())
