@@ -5,14 +5,11 @@ SUPPRESSED, and the Control Tower pack runs inside the one cfn-guard process as 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from gate_test_helpers import POLICIES, TEMPLATES
 
 pytestmark = pytest.mark.engines
-
-CT_RULES = Path("/work/tools/control-tower-rules")
 
 
 def run_json(gate, tmp_path, template, *args):
@@ -63,9 +60,7 @@ def test_strict_turns_cfn_lint_suppression_into_failure(gate, tmp_path):
     assert failing(result, "cfn-lint", "E3002") == {"AlertTopic", "QuietTopic"}
 
 
-def test_control_tower_pack_rides_in_the_guard_process(gate, tmp_path, monkeypatch):
-    if CT_RULES.is_dir():  # an unpacked copy; elsewhere the gate takes the pack from the verified wheel
-        monkeypatch.setenv("TAPGATE_CONTROL_TOWER_RULES", str(CT_RULES))
+def test_control_tower_pack_rides_in_the_guard_process(gate, tmp_path):
     args = ("--engines=cfn-guard", "--control-tower")
     code, result = run_json(gate, tmp_path, TEMPLATES / "bucket_fail.json", *args)
     assert code == 1
