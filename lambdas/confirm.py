@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from tapcommon.aws import put_object
-from tapcommon.config import setting
+from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.events import ConfirmAction, FinalizeRunAction, RecordFailureAction, parse_confirm_event
 from tapcommon.keys import confirmation_key
@@ -123,6 +123,7 @@ def confirm(event: ConfirmAction, db: Database, report_bucket: str) -> dict[str,
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     action = parse_confirm_event(event)
     db = Database.from_env()
     if isinstance(action, RecordFailureAction):
@@ -136,4 +137,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def ses_events_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     return apply_ses_notifications(event, Database.from_env())

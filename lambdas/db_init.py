@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from tapcommon.cfn import send_response
+from tapcommon.config import environment
 from tapcommon.db import Database
 from tapcommon.migrations import apply_migrations, current_version
 
@@ -48,6 +49,7 @@ def handle(request: CustomResourceRequest, db: Database) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     status, reason, data = "FAILED", "db_init did not finish", {}
     physical_id = (event or {}).get("PhysicalResourceId") or PHYSICAL_RESOURCE_ID
     try:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from tapcommon.aws import classify, client, get_object, put_object
-from tapcommon.config import setting
+from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.errors import PermanentError, TransientError
 from tapcommon.events import DeliverEvent, GeneratedReport, parse_event
@@ -220,6 +220,7 @@ def deliver(event: DeliverEvent, db: Database, work_bucket: str, report_bucket: 
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     return deliver(
         parse_event(DeliverEvent, event),
         Database.from_env(),

@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tapcommon.aws import put_object
-from tapcommon.config import setting
+from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.errors import PermanentError
 from tapcommon.events import GenerateEvent, parse_event
@@ -152,4 +152,5 @@ def _record(db: Database, run_id: str, reports: list[dict[str, Any]]) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     return generate(parse_event(GenerateEvent, event), Database.from_env(), setting("WORK_BUCKET"))

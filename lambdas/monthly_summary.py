@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tapcommon.aws import classify, client, put_object
-from tapcommon.config import setting
+from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.errors import PermanentError
 from tapcommon.keys import export_keys
@@ -117,4 +117,5 @@ def export(db: Database, first: dt.date, bucket: str, topic_arn: str) -> dict[st
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     return export(Database.from_env(), month_for(event), setting("REPORT_BUCKET"), setting("ALERT_TOPIC_ARN"))

@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tapcommon.aws import put_object
-from tapcommon.config import setting
+from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.events import ExecutionInput, PlanEvent, parse_event
 from tapcommon.keys import manifest_key
@@ -103,4 +103,5 @@ def plan(event: PlanEvent, db: Database, work_bucket: str) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     return plan(parse_event(PlanEvent, event), Database.from_env(), setting("WORK_BUCKET"))

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tapcommon.aws import copy_object, get_object
-from tapcommon.config import setting
+from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.errors import PermanentError
 from tapcommon.events import GeneratedReport, ValidateEvent, parse_event
@@ -135,4 +135,5 @@ def _record(
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(environment=environment())
     return validate(parse_event(ValidateEvent, event), Database.from_env(), setting("WORK_BUCKET"))

@@ -17,3 +17,8 @@ def setting(name: str) -> str:
 
 def database_name() -> str:
     return os.environ.get("DB_NAME") or "tapstack"
+
+
+def environment() -> str:
+    """The deployment's environment name (dev/test/prod), added to every log line."""
+    return os.environ.get("ENVIRONMENT") or "unknown"
