@@ -103,3 +103,11 @@ def test_handler_crash_mid_batch_is_caught_recorded_and_sends_nothing_twice(faul
     assert run.result["metrics"]["BatchFailures"] >= 1
     for name in ("none_sent_twice", "every_send_recorded", "no_report_lost", "failed_have_record"):
         assert run.result["invariants"][name], name
+
+
+def test_a_permanent_plan_failure_fails_the_execution_which_an_alarm_watches_and_touches_no_report(fault_day):
+    run = run_with_faults(fault_day, {"dataapi-badrequest:PlanFunction": {1}})
+    assert run.outcome.status == "FAILED"
+    assert run.result["ses_messages"] == 0 and run.result["generated"] == 0
+    assert set(run.outcome.evidence.status_counts()) == {"pending"}  # left for the next run, none lost
+    assert "ExecutionsFailed" in _alarmed_metrics(fault_day)
