@@ -65,3 +65,46 @@ def test_bad_input_is_one_line_input_error(tmp_path, name, text, expected):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match=r"nope\.json: no such file"):
         load(tmp_path / "nope.json")
+
+
+def test_json_spans_survive_tricky_strings(tmp_path):
+    text = (
+        '{"Resources": {\n'
+        '  "A": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "br{ace} [x], \\"q\\": y"}},\n'
+        '  "B": {\n'
+        '    "Type": "AWS::SQS::Queue",\n'
+        '    "Metadata": {"a/b~c": [1, {"deep": [true, null]}]},\n'
+        '    "Properties": {"QueueName": "q"}\n'
+        "  }\n"
+        "}}\n"
+    )
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    tpl = load(path)
+    assert tpl.locate("/Resources/B/Properties/QueueName") == (6, 20)
+    assert tpl.locate(pointer("Resources", "B", "Metadata", "a/b~c", 1, "deep", 1)) == (5, 47)
+    assert tpl.locate("/Resources/A/Properties/DisplayName") == (2, 51)
+    assert tpl.snippet("/Resources/B") == (
+        '"B": {\n  "Type": "AWS::SQS::Queue",\n  "Metadata": {"a/b~c": [1, {"deep": [true, null]}]},\n'
+        '  "Properties": {"QueueName": "q"}\n}'
+    )
+
+
+def test_json_spans_agree_with_cfn_lint_marks_on_every_key():
+    from cfnlint.decode import cfn_json
+
+    tpl = load(FIXTURES / "small.json")
+    nodes = cfn_json.loads(tpl.text)
+
+    def walk(node, ptr):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                child = ptr + pointer(key)
+                yield child, key.start_mark.line
+                yield from walk(value, child)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from walk(value, ptr + pointer(index))
+
+    for ptr, line in walk(nodes, ""):
+        assert tpl.spans[ptr][0] == line, ptr
