@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from faultday import run_with_faults
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from faultday import run_with_faults
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ and MessageRejected, S3 5xx, Data API timeouts and BadRequest, a handler crash m
 from __future__ import annotations
 
 import pytest
-
 from faultday import run_with_faults
+
 from tapgate.sim.retries import interval_bound, matching_retrier, states_by_name
 
 pytestmark = pytest.mark.integration
@@ -86,7 +86,7 @@ def test_data_api_bad_request_is_permanent_caught_and_recorded(fault_day):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a Deliver crash after some sends leaves those reports 'delivered' but never confirmed nor failed: "
+    reason="a Deliver crash after some sends leaves those reports 'delivered', never confirmed nor failed: "
     "record_failure skips delivered reports and nothing confirms them (reported to the lambdas owner)",
 )
 def test_handler_crash_mid_batch_every_report_ends_final_and_none_twice(fault_day):

@@ -16,9 +16,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def locked(sim_day, sim_outcome):
     bucket = sim_day.stack.deployment.physical("ReportBucket")
-    report_id, delivery = next(
-        (r, d) for r, d in sorted(sim_outcome.evidence.deliveries.items()) if d["message_id"]
-    )
+    _, delivery = next((r, d) for r, d in sorted(sim_outcome.evidence.deliveries.items()) if d["message_id"])
     return sim_day.stack.client("s3"), bucket, delivery["report_key"], delivery["version_id"]
 
 

@@ -104,7 +104,7 @@ def simulate(
             return day.result(outcome)
     except (UsageError, KeyboardInterrupt):
         raise
-    except Exception as err:  # noqa: BLE001 - whatever broke, the simulation did not run: fail closed
+    except Exception as err:  # whatever broke, the simulation did not run: fail closed (exit 3)
         raise EngineError(
             "simulate", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         ) from err

@@ -88,14 +88,14 @@ class DayEvidence:
 
 _OF_DAY = " report_id IN (SELECT report_id FROM report_jobs WHERE business_date = %s)"
 _QUERIES = {  # constant SQL; the business date is always a bound parameter
-    "generated": "SELECT report_id FROM reports WHERE" + _OF_DAY,  # noqa: S608 - constant SQL
-    "validated": "SELECT DISTINCT report_id FROM validations WHERE" + _OF_DAY,  # noqa: S608 - constant SQL
+    "generated": "SELECT report_id FROM reports WHERE",
+    "validated": "SELECT DISTINCT report_id FROM validations WHERE",
     "quarantined_with_violations": "SELECT DISTINCT report_id FROM validations "
-    "WHERE NOT valid AND jsonb_array_length(violations) > 0 AND" + _OF_DAY,  # noqa: S608 - constant SQL
-    "deliveries": "SELECT report_id, status, message_id, report_key, version_id FROM deliveries WHERE"
-    + _OF_DAY,  # noqa: S608 - constant SQL
-    "confirmations": "SELECT report_id FROM confirmations WHERE" + _OF_DAY,  # noqa: S608 - constant SQL
+    "WHERE NOT valid AND jsonb_array_length(violations) > 0 AND",
+    "deliveries": "SELECT report_id, status, message_id, report_key, version_id FROM deliveries WHERE",
+    "confirmations": "SELECT report_id FROM confirmations WHERE",
 }
+_QUERIES = {name: head + _OF_DAY for name, head in _QUERIES.items()}
 
 
 def _rows(conn: Any, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -7,9 +7,9 @@ status, error code and body in the service's protocol), or raises the transport 
 handler (`crash`). Everything else goes to moto untouched. botocore then does what it does in production:
 retry throttling and 5xx itself, raise `ClientError` for the rest.
 
-A plan is written `KIND[:Function]=N` (N calls of that kind, at positions drawn with a fixed seed among the first
-`horizon` such calls) or `KIND[:Function]@i+j` (exactly the i-th and j-th), where `:Function` (a logical id) counts only that
-function's calls; comma-separated, e.g.
+A plan is written `KIND[:Function]=N` (N calls of that kind, at positions drawn with a fixed seed among
+the first `horizon` such calls) or `KIND[:Function]@i+j` (exactly the i-th and j-th), where `:Function`
+(a logical id) counts only that function's calls; comma-separated, e.g.
 `ses-throttle=3,s3-5xx@2+9,crash@5`.
 """
 
@@ -100,7 +100,7 @@ class FaultPlan:
         return out
 
     def decide(self, service: str, operation: str, function: str) -> str | None:
-        """The fault kind to inject on this handler call, if the plan selects it (counts each kind's calls)."""
+        """The fault kind to inject on this handler call, if the plan selects it (counts every kind)."""
         chosen = None
         with self._lock:
             for kind, ordinals in self.ordinals.items():

@@ -232,7 +232,7 @@ class LambdaRuntime:
     # metrics ------------------------------------------------------------------------------------
     def metric_totals(self, dimension: str | None = None, since: int = 0) -> dict[str, float]:
         """Sum of each metric over the EMF documents from index `since`. With `dimension`, only the series
-        that carry it; without, only the aggregate `service` series (the per-jurisdiction one would double)."""
+        that carry it; without, only the aggregate `service` series (the per-jurisdiction one doubles it)."""
         totals: dict[str, float] = {}
         for doc in self.emf[since:]:
             for directive in doc["_aws"].get("CloudWatchMetrics", []):
