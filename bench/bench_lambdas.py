@@ -202,9 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = table(logic, args.reports, quarantined, handlers, args.handler_reports)
     print("\n".join(lines))
     if args.write_docs:
-        write_docs(
-            lines, "python bench/bench_lambdas.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        )
+        shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-docs"]
+        write_docs(lines, " ".join(["python bench/bench_lambdas.py", *shown]))
     return 0
 
 
