@@ -5,8 +5,9 @@
 Cases, each run `--runs` times round-robin (so a burst of load from elsewhere hits every case alike), with
 the median reported:
 
-- `checkov`, `cfn-lint`, `cfn-guard` alone: the exact command and environment the gate's engine plug-ins
-  build for the template (tapgate.engines.*.command), so "alone" is the same work the gate does;
+- `checkov`, `cfn-lint`, `cfn-guard` alone: each engine's own CLI with the exact arguments and environment
+  the gate's engine plug-ins build (tapgate.engines.*.command), so "alone" is the same work the gate asks
+  for; and `checkov as the gate runs it` (through tapgate.engines.checkov_main, JSONPath parses memoised);
 - `tapgate check --no-cache`: the full gate;
 - `tapgate check` on unchanged inputs: a cache hit (one warm-up run stores the result first);
 - `tapgate check --fast --no-cache`: cfn-guard and tapgate's own checks, what an editor calls.
@@ -49,14 +50,21 @@ def snapshot(into: Path, template: Path) -> Path:
 
 
 def engine_commands(template: Path, policies: Path) -> dict[str, tuple[list[str], dict[str, str], set[int]]]:
-    """name -> (argv, extra env, ok exit codes), built by the gate's own engine plug-ins."""
+    """name -> (argv, extra env, ok exit codes), built by the gate's own engine plug-ins. `checkov` is its
+    console script with the gate's arguments; the gate itself runs it through tapgate.engines.checkov_main
+    (JSONPath parses memoised), shown as its own row."""
     from tapgate import template as template_module
     from tapgate.engines import cfnlint, checkov, guard
     from tapgate.engines.base import EngineContext
+    from tapgate.engines.executables import python_tool
 
     ctx = EngineContext(templates=[template_module.load(template)], root=policies.parent, policies=policies)
+    as_gate = checkov.CheckovEngine().command(ctx)
+    gate_exe = checkov.checkov_command()
+    cli = [*python_tool("checkov"), *as_gate[len(gate_exe) :]]
     return {
-        "checkov": (checkov.CheckovEngine().command(ctx), checkov.QUIET_ENV, checkov.OK_CODES),
+        "checkov": (cli, checkov.QUIET_ENV, checkov.OK_CODES),
+        "checkov as the gate runs it": (as_gate, checkov.QUIET_ENV, checkov.OK_CODES),
         "cfn-lint": (cfnlint.CfnLintEngine().command(ctx), {}, cfnlint.OK_CODES),
         "cfn-guard": (guard.GuardEngine().command(ctx), {}, guard.OK_CODES),
     }
@@ -171,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
 def _report(rows: str, verdicts: list[str], command: str, before: dict, after: dict, args) -> str:
     return "\n".join(
         [
-            "The engines alone run the exact command and environment the gate's engine plug-ins build.",
+            "The engines alone run their own CLI with the arguments and environment the gate's plug-ins",
+            "build (checkov's console script; the gate runs checkov through tapgate.engines.checkov_main:",
+            "its own row).",
             "The gate runs on a snapshot of the project; the cached case is a re-run on unchanged inputs.",
             "CPU s is user + system time of the process and its children: the work done, which load from",
             "elsewhere barely moves, while wall time (median s) is what a user waits.",
