@@ -45,6 +45,7 @@ def _environment():
         bytecode_cache=_bytecode_cache(jinja2),
     )
     env.filters["brk"] = breakable
+    env.filters["prose"] = prose
     return env
 
 
@@ -61,6 +62,20 @@ def _bytecode_cache(jinja2):
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(directory)) if os.access(directory, os.W_OK) else None
+
+
+_LONG_TOKEN = re.compile(r"\S{28,}")  # longer than a column of a findings table is wide
+
+
+def prose(value: object) -> Markup:
+    """Escaped text whose long tokens (a dotted property path, a regex) may wrap; words stay whole."""
+    text = str(value if value is not None else "")
+    out, last = [], 0
+    for token in _LONG_TOKEN.finditer(text):
+        out += [str(escape(text[last : token.start()])), str(breakable(token.group(0)))]
+        last = token.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))  # noqa: S704 - every part escaped above
 
 
 _BREAK_AFTER = re.compile(r"([_/.:,=-])")

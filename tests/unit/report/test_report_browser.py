@@ -26,10 +26,16 @@ def poppler():
 
 
 @pytest.fixture(scope="module")
-def pdf_pages(failing, chromium, poppler, tmp_path_factory) -> list[str]:
-    """The failing fixture's PDF, as the text of each page (pdftotext keeps the layout)."""
+def pdf_file(failing, chromium, poppler, tmp_path_factory):
     pdf = tmp_path_factory.mktemp("pdf") / "report.pdf"
     pdf.write_bytes(render(failing, "pdf"))
+    return pdf
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(pdf_file) -> list[str]:
+    """The failing fixture's PDF, as the text of each page (pdftotext keeps the layout)."""
+    pdf = pdf_file
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     count = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
@@ -83,6 +89,20 @@ def test_pdf_carries_the_findings_text(failing, pdf_pages):
         assert f"{fact.label} ·" in text
     assert "EXPIRED since 2026-06-30" in text
     assert "quarantined kept as evidence" in text and "215.83 USD" in text
+
+
+def test_nothing_overflows_so_nothing_is_shrunk_to_fit(pdf_file):
+    """Chromium scales a whole document down when anything is wider than the page, but not its margin boxes:
+    the heading "1. Provenance" (15pt) over the footer's "Page 1 of N" (7.5pt) is about 2 at full size."""
+    assert _heading_to_footer_ratio(pdf_file) > 1.85
+
+
+def _heading_to_footer_ratio(pdf) -> float:
+    command = ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"]
+    boxes = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    words = re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', boxes)
+    height = {w: max(float(b) - float(a) for a, b, x in words if x == w) for w in ("Page", "Provenance")}
+    return height["Provenance"] / height["Page"]
 
 
 def _first_heading(page: str) -> str:

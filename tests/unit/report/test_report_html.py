@@ -92,3 +92,11 @@ def test_a_run_whose_engine_failed_still_renders():
         "**Verdict: ERROR** (exit code 3)" in markdown
         and "| checkov | – | **NO**: checkov: timed out after 300 s |" in markdown
     )
+
+
+def test_long_tokens_in_prose_may_wrap_but_words_stay_whole():
+    from tapgate.report.html import prose
+
+    assert str(prose("Set <b> on a short path")) == "Set &lt;b&gt; on a short path"
+    wrapped = str(prose("Set BucketEncryption.ServerSideEncryptionConfiguration[].Default now"))
+    assert wrapped.startswith("Set Bucket<wbr>Encryption.<wbr>Server") and wrapped.endswith("Default now")
