@@ -25,11 +25,23 @@ class GateCatalog:
     def controls_for(self, engine: str, rule: str) -> list[str]:
         return list(self.source.controls_for(engine, rule)) if self.source is not None else []
 
+    def severity_of(self, control_ids: list[str]) -> Severity | None:
+        """The gravest severity among these controls (None if none is known)."""
+        by_id = {c.id: c.severity for c in self.controls}
+        return _gravest([by_id[cid] for cid in control_ids if cid in by_id])
+
     def rules_of(self, engine: str, patterns: bool = False) -> set[str]:
         """Rule ids named for `engine`; patterns such as CKV_AWS_* only when asked for."""
         if self.source is None:
             return set()
         return {rule for rule in self.source.rules_of(engine) if patterns or not GLOB_CHARS & set(rule)}
+
+
+SEVERITY_RANK = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+
+
+def _gravest(severities: list[Severity]) -> Severity | None:
+    return min(severities, key=SEVERITY_RANK.index) if severities else None
 
 
 def load_catalog(policies: Path) -> GateCatalog:

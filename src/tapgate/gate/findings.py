@@ -10,6 +10,9 @@ from tapgate.gate.catalog import GateCatalog
 from tapgate.model import Finding, Status
 from tapgate.template import Template, _split_pointer
 
+# Engines without a severity of their own (checkov without a platform key, cfn-guard): the gravest control.
+SEVERITY_FROM_CONTROLS = ("checkov", "cfn-guard", "control-tower")
+
 
 def finish(findings: list[Finding], templates: list[Template], catalog: GateCatalog) -> list[Finding]:
     by_path = {tpl.path: tpl for tpl in templates}
@@ -19,6 +22,8 @@ def finish(findings: list[Finding], templates: list[Template], catalog: GateCata
             _locate(finding, tpl)
         finding.controls = finding.controls or catalog.controls_for(finding.engine, finding.rule)
         finding.group = finding.group or group_key(finding)
+        if finding.engine in SEVERITY_FROM_CONTROLS and finding.controls:
+            finding.severity = catalog.severity_of(finding.controls) or finding.severity
     _assign_ids(findings)
     return sorted(findings, key=_order)
 
