@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +64,9 @@ def _key(opts: CheckOptions, policies: Path, versions: dict[str, str]) -> str:
     import tapgate
 
     trees = [policies, policies.parent / "lambdas", Path(tapgate.__file__).parent]
+    ct_rules = os.environ.get("TAPGATE_CONTROL_TOWER_RULES")
+    if opts.control_tower and ct_rules:  # the wheel's pack is pinned by its hash; a local copy is hashed
+        trees.append(Path(ct_rules))
     facts = {**opts.verdict_facts(), "versions": versions}
     return cache.cache_key(opts.templates, trees, facts)
 
