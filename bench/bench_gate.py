@@ -37,6 +37,23 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 GATE_OK = {0, 1}  # a verdict; 2 (bad input) or 3 (engine failure) would make every figure meaningless
 TARGETS = {"full_over_slowest": 1.15, "cached_s": 0.5, "fast_s": 1.0}
+# What profiling (python -X importtime, pyinstrument, /usr/bin/time) found, and what was done about it.
+FINDINGS = """What the profiles showed (python -X importtime, pyinstrument, user+system time per process):
+
+- Cached run: it imports no pydantic, checkov or cfn-lint. `tapgate report`'s package imported the result
+  model (pydantic) at CLI start-up, engine versions came from `importlib.metadata` (email, zipfile ...), and
+  cfn-guard provisioning imported tarfile/zipfile/subprocess up front: all three are now lazy or replaced
+  (versions are read from the `<dist>-<version>.dist-info` folder name), which halved the cached run's CPU.
+- checkov: about a fifth of its CPU on TapStack.json went to PLY regenerating its LALR tables on every
+  JSONPath parse (`bc_jsonpath_ng` calls `yacc(write_tables=0)` per parse, from checkov's variable
+  renderer). The gate runs checkov through `tapgate.engines.checkov_main`, which memoises parses: the same
+  passed/failed/skipped checks (tests/unit/engines/test_checkov_main.py), less CPU (its own row).
+- `--fast` is bounded by cfn-guard itself: the static cfn-guard 3.1.1 binary spends about 2 s of CPU on
+  TapStack.json with the project's 43 rule files (one rule file alone costs about 0.05 s over this template,
+  about 150k minor page faults per run; concatenating the rule files into one saves nothing). Below 1 s
+  would need cfn-guard split over several processes, which the issue's "nothing started twice" excludes.
+- Full run: every engine starts once and all run at the same time; on 2 cores the CPU of cfn-lint,
+  cfn-guard and tapgate's own checks competes with checkov's, so load from elsewhere lengthens it most."""
 
 
 def snapshot(into: Path, template: Path) -> Path:
@@ -194,6 +211,8 @@ def _report(rows: str, verdicts: list[str], command: str, before: dict, after: d
             rows,
             "",
             *[f"- {line}" for line in verdicts],
+            "",
+            FINDINGS,
         ]
     )
 
