@@ -84,10 +84,15 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def breakable(value: object) -> Markup:
     """Escaped text that may wrap after `_ / . :` and inside CamelCase (ids in narrow columns)."""
-    text = str(escape(value if value is not None else ""))
-    parts = re.split(r"(&[#\w]+;)", text)  # never break inside an entity
-    out = [p if p.startswith("&") else _CAMEL.sub("<wbr>", _BREAK_AFTER.sub(r"\1<wbr>", p)) for p in parts]
-    return Markup("".join(out))  # noqa: S704 - built from escaped text
+    return Markup(_breakable(str(value if value is not None else "")))  # noqa: S704 - escaped in _breakable
+
+
+@lru_cache(maxsize=4096)  # the same resource names and rule ids recur on every page
+def _breakable(raw: str) -> str:
+    parts = re.split(r"(&[#\w]+;)", str(escape(raw)))  # never break inside an entity
+    return "".join(
+        p if p.startswith("&") else _CAMEL.sub("<wbr>", _BREAK_AFTER.sub(r"\1<wbr>", p)) for p in parts
+    )
 
 
 @lru_cache(maxsize=1)

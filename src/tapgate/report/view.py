@@ -154,7 +154,8 @@ def split_reference(reference: str) -> tuple[str, str | None]:
 def build_view(result: GateResult) -> ReportView:
     facts = _failing_facts(result.findings)
     regulations = _regulations(result)
-    controls = [_control_view(c, result, regulations, facts) for c in result.controls]
+    by_id = _findings_by_id(result)
+    controls = [_control_view(c, result, regulations, facts, by_id) for c in result.controls]
     frameworks = [_framework_view(r, controls) for r in regulations.values()]
     by_severity = Counter(fact.severity for fact in facts)
     return ReportView(
@@ -225,10 +226,16 @@ def _references(control: ControlResult, regulations: dict[str, Regulation]) -> l
 
 
 def _control_view(
-    control: ControlResult, result: GateResult, regulations: dict[str, Regulation], facts: list[Fact]
+    control: ControlResult,
+    result: GateResult,
+    regulations: dict[str, Regulation],
+    facts: list[Fact],
+    by_id: dict[str, list[Finding]],
 ) -> ControlView:
-    ids = set(control.findings)
-    mine = [f for f in result.findings if (f.id in ids if ids else control.id in f.controls)]
+    if control.findings:
+        mine = [f for fid in dict.fromkeys(control.findings) for f in by_id.get(fid, [])]
+    else:
+        mine = [f for f in result.findings if control.id in f.controls]
     mine_ids = {id(f) for f in mine}
     failing = [
         fact for fact in facts if control.id in fact.controls or any(id(f) in mine_ids for f in fact.findings)
@@ -239,6 +246,13 @@ def _control_view(
         evidence=_evidence_rows(mine),
         failing=failing,
     )
+
+
+def _findings_by_id(result: GateResult) -> dict[str, list[Finding]]:
+    by_id: dict[str, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        by_id[finding.id].append(finding)
+    return by_id
 
 
 def _evidence_rows(findings: list[Finding]) -> list[EvidenceRow]:
