@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -37,7 +38,7 @@ def _findings_table(failing) -> Table:
     for column in ("severity", "engine", "rule", "resource", "where", "controls", "message"):
         table.add_column(column, overflow="fold")
     for f in failing:
-        where = f"{f.file}:{f.line}" if f.line else f.file
+        where = f"{_shown(f.file)}:{f.line}" if f.line else _shown(f.file)
         message = f.message + (f"\nfix: {f.fix}" if f.fix else "")
         controls = ", ".join(f.controls) or "-"
         table.add_row(f.severity.value, f.engine, f.rule, f.resource or "-", where, controls, message)
@@ -61,3 +62,11 @@ def _headline(result: GateResult) -> str:
     if result.provenance.cached:
         text += " (cached result)"
     return text
+
+
+def _shown(path: str) -> str:
+    """A path as short as it can be read: relative to the working directory when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return path
