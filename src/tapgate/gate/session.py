@@ -38,8 +38,13 @@ def check_session(opts: CheckOptions) -> int:
     return result.summary.exit_code
 
 
+PYTHON_ENGINES = ("cfn-lint", "checkov")
+
+
 def engine_versions(opts: CheckOptions) -> dict[str, str]:
+    # the Python engines' versions cost nothing (package metadata): record them even when they do not run
     versions = {"tapgate": __version__}
+    versions.update({name: python_engine_version(name, None) for name in PYTHON_ENGINES})
     for name in opts.engine_names():
         if name == "crosscheck":
             versions[name] = __version__  # in-process, part of tapgate
