@@ -53,6 +53,7 @@ class GuardEngine:
         reports = load_json(self.name, output.stdout)
         if not isinstance(reports, list) or (not reports and ctx.input_files()):
             raise unparseable(self.name, "expected a JSON list with one report per template", output.stdout)
+        _every_input_reported(self.name, reports, ctx)
         findings: list[Finding] = []
         for report in reports:
             findings.extend(self._parse_report(report, ctx))
@@ -121,6 +122,16 @@ class GuardEngine:
 def _short(error: str) -> str:
     """cfn-guard's own message without its [L:x,C:y] marks and echoed values."""
     return re.sub(r"\[L:\d+,C:\d+\]", "", error).split(" Value traversed to")[0].strip()
+
+
+def _every_input_reported(engine: str, reports: list, ctx: EngineContext) -> None:
+    """A template cfn-guard said nothing about was not judged: that is a failure, not a pass."""
+    reported = {
+        Path(r["name"]).resolve() for r in reports if isinstance(r, dict) and isinstance(r.get("name"), str)
+    }
+    for path in ctx.input_files():
+        if Path(path).resolve() not in reported:
+            raise EngineError(engine, f"no report for {ctx.inputs.get(path, path)}")
 
 
 def _clauses(node: object, inherited: str):

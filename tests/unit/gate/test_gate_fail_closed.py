@@ -47,6 +47,14 @@ def test_broken_engine_exits_3(gate, engine, mode, expected):
     assert "ERROR" in out and "PASS" not in out.split()
 
 
+def test_guard_silent_about_a_template_exits_3(gate):
+    templates = (PASSING, TEMPLATES / "bucket_fail.json")
+    args = ("--policies", POLICIES, "--engines=cfn-guard", "--no-cache")
+    code, _, err = gate(*templates, *args, *clean_fakes(cfn_guard="guard-forgets-a-template"))
+    assert code == EXIT_ENGINE
+    assert f"engine cfn-guard: no report for {TEMPLATES / 'bucket_fail.json'}" in err
+
+
 def test_hanging_engine_times_out_and_exits_3(gate):
     args = (PASSING, "--policies", POLICIES, EXTERNAL, "--no-cache", "--timeout", "2")
     code, _, err = gate(*args, *clean_fakes(checkov="hang"))
