@@ -18,7 +18,13 @@ from botocore.exceptions import ClientError
 from tapcommon.aws import put_object
 from tapcommon.config import environment, setting
 from tapcommon.db import Database
-from tapcommon.events import ConfirmAction, FinalizeRunAction, RecordFailureAction, parse_confirm_event
+from tapcommon.events import (
+    ConfirmAction,
+    Delivered,
+    FinalizeRunAction,
+    RecordFailureAction,
+    parse_confirm_event,
+)
 from tapcommon.keys import confirmation_key
 from tapcommon.metrics import count_by_jurisdiction, metrics
 from tapcommon.runs import finalize_run, record_failure
@@ -56,21 +62,51 @@ def _write_receipt(bucket: str, key: str, document: dict[str, Any]) -> None:
         raise
 
 
-def confirm(event: ConfirmAction, db: Database, report_bucket: str) -> dict[str, Any]:
-    ids = [d.report_id for d in event.delivered]
-    done = (
-        {
-            r["report_id"]
-            for r in db.query(
-                "SELECT report_id FROM confirmations "
-                "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
-                {"ids": ids},
-            )
-        }
-        if ids
-        else set()
+def _already_confirmed(db: Database, report_ids: list[str]) -> set[str]:
+    if not report_ids:
+        return set()
+    rows = db.query(
+        "SELECT report_id FROM confirmations WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
+        {"ids": report_ids},
     )
-    fresh = []
+    return {row["report_id"] for row in rows}
+
+
+def _record(db: Database, run_id: str, fresh: list[tuple[Delivered, str]], now: dt.datetime) -> None:
+    """Confirmation rows, the jobs' status and the audit events: one transaction."""
+    with db.transaction() as tx:
+        tx.batch(
+            "INSERT INTO confirmations (report_id, run_id, message_id, sha256, version_id, receipt_key, "
+            "confirmed_at) VALUES (:report_id, :run_id, :message_id, :sha256, :version_id, :key, :now) "
+            "ON CONFLICT (report_id) DO NOTHING",
+            [
+                {
+                    "report_id": d.report_id,
+                    "run_id": run_id,
+                    "message_id": d.message_id,
+                    "sha256": d.sha256,
+                    "version_id": d.version_id,
+                    "key": key,
+                    "now": now,
+                }
+                for d, key in fresh
+            ],
+        )
+        tx.execute(
+            "UPDATE report_jobs SET status = 'confirmed', updated_at = now() "
+            "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
+            {"ids": [d.report_id for d, _ in fresh]},
+        )
+        tx.audit_many(
+            "confirm",
+            "report_confirmed",
+            [(d.report_id, run_id, {"message_id": d.message_id, "receipt_key": key}) for d, key in fresh],
+        )
+
+
+def confirm(event: ConfirmAction, db: Database, report_bucket: str) -> dict[str, Any]:
+    done = _already_confirmed(db, [d.report_id for d in event.delivered])
+    fresh: list[tuple[Delivered, str]] = []
     now = dt.datetime.now(dt.UTC)
     for delivered in event.delivered:
         if delivered.report_id in done:
@@ -79,37 +115,7 @@ def confirm(event: ConfirmAction, db: Database, report_bucket: str) -> dict[str,
         _write_receipt(report_bucket, key, receipt(event, delivered, now))
         fresh.append((delivered, key))
     if fresh:
-        with db.transaction() as tx:
-            tx.batch(
-                "INSERT INTO confirmations (report_id, run_id, message_id, sha256, version_id, receipt_key, "
-                "confirmed_at) VALUES (:report_id, :run_id, :message_id, :sha256, :version_id, :key, :now) "
-                "ON CONFLICT (report_id) DO NOTHING",
-                [
-                    {
-                        "report_id": d.report_id,
-                        "run_id": event.run_id,
-                        "message_id": d.message_id,
-                        "sha256": d.sha256,
-                        "version_id": d.version_id,
-                        "key": key,
-                        "now": now,
-                    }
-                    for d, key in fresh
-                ],
-            )
-            tx.execute(
-                "UPDATE report_jobs SET status = 'confirmed', updated_at = now() "
-                "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
-                {"ids": [d.report_id for d, _ in fresh]},
-            )
-            tx.audit_many(
-                "confirm",
-                "report_confirmed",
-                [
-                    (d.report_id, event.run_id, {"message_id": d.message_id, "receipt_key": key})
-                    for d, key in fresh
-                ],
-            )
+        _record(db, event.run_id, fresh, now)
     count_by_jurisdiction("ReportsConfirmed", [d.jurisdiction for d, _ in fresh])
     return {
         "run_id": event.run_id,
