@@ -4,7 +4,7 @@ Errors and warnings always count. Informational rules are style advice unless th
 them (I3011 DeletionPolicy, I3013 retention, or a pattern such as I*): only those are switched on with `-c`.
 
 Its exit code is a bitmask (2 error, 4 warning, 8 informational); anything with the 1 bit or above 15 is a
-crash. E0001/E0002 (the linter failed on a rule or the template) mean it could not judge: fail closed.
+crash. E0000/E0001/E0002 (it could not parse the template or run a rule) mean no verdict: fail closed.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 OK_CODES = {code for code in range(16) if code % 2 == 0}
 SEVERITY = {"Error": "high", "Warning": "medium", "Informational": "low"}
-LINTER_FAILED = {"E0001", "E0002"}
+LINTER_FAILED = {"E0000", "E0001", "E0002"}  # parse error, rule or linter failure: no verdict
 
 
 class CfnLintEngine:
