@@ -139,9 +139,12 @@ class DataApiBridge:
     def _run_many(self, conn: psycopg.Connection, bound: list[tuple[str, dict[str, Any]]]) -> None:
         try:
             with conn.cursor() as cur:
-                for sql, params in bound:
-                    self.statements += 1
-                    cur.execute(sql, params or None)
+                self.statements += len(bound)
+                if bound and all(params for _, params in bound):
+                    cur.executemany(bound[0][0], [params for _, params in bound])  # one SQL text per batch
+                else:
+                    for sql, params in bound:
+                        cur.execute(sql, params or None)
         except psycopg.Error as err:
             raise DataApiError(_pg_message(err)) from err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import uuid
 from decimal import Decimal
@@ -80,6 +81,12 @@ def _array_value(array: dict[str, Any]) -> list[Any]:
 
 
 def to_psycopg(sql: str, names: set[str]) -> str:
+    """Rewrite `:name` as `%(name)s` and `%` as `%%` (cached: a batch repeats one statement)."""
+    return _to_psycopg(sql, frozenset(names))
+
+
+@functools.lru_cache(maxsize=1024)
+def _to_psycopg(sql: str, names: frozenset[str]) -> str:
     """Rewrite `:name` as `%(name)s` and `%` as `%%`, leaving literals, comments and `::` alone."""
     out, i, n = [], 0, len(sql)
     while i < n:

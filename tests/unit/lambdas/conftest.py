@@ -106,9 +106,23 @@ def platform(data_api, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def seeded(platform):
-    """A small seeded business day (every report type twice, one of each bad kind), through the Data API."""
-    from tapgate.sim.seed import BAD_KINDS, SeedSpec, generate_seed, insert_with_data_api
+def seeded(platform, small_day, postgres_server):
+    """The small seeded day loaded into the test's database (psycopg: the Data API path is tested in
+    tests/unit/sim/test_seed.py, and the oversized reports' thousands of rows would dominate every test)."""
+    import psycopg
+
+    from tapgate.sim.seed import insert_with_psycopg
+
+    insert_with_psycopg(
+        psycopg.conninfo.make_conninfo(postgres_server.dsn, dbname=platform.database), small_day
+    )
+    return small_day
+
+
+@pytest.fixture(scope="session")
+def small_day():
+    """Every report type twice, one report of each bad kind (generated once: the seed is deterministic)."""
+    from tapgate.sim.seed import BAD_KINDS, SeedSpec, generate_seed
 
     spec = SeedSpec(
         business_date=dt.date(2026, 11, 26),
@@ -117,9 +131,7 @@ def seeded(platform):
         entities_per_jurisdiction=3,
         rows_per_report=(2, 4),
     )
-    data = generate_seed(spec)
-    insert_with_data_api(platform, data)
-    return data
+    return generate_seed(spec)
 
 
 @pytest.fixture
