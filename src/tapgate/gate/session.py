@@ -20,8 +20,8 @@ def check_session(opts: CheckOptions) -> int:
         if not Path(path).is_file():
             raise InputError("no such file" if not Path(path).exists() else "not a file", path)
     versions = engine_versions(opts)
-    key = "" if opts.no_cache else _key(opts, policies, versions)
-    if key and (hit := cache.load(key)) is not None:
+    key = _key(opts, policies, versions)  # --no-cache skips the lookup, but still stores the fresh result
+    if not opts.no_cache and (hit := cache.load(key)) is not None:
         _emit_cached(opts, key, *hit)
         return hit[0]
     from tapgate.gate.check import run_check

@@ -58,6 +58,11 @@ def test_no_cache_and_other_options_run_again(gate, project):
     assert _run(gate, project, "--strict")["cached"] is False
 
 
+def test_a_no_cache_run_refreshes_the_cache(gate, project):
+    assert _run(gate, project, "--no-cache")["cached"] is False
+    assert _run(gate, project)["cached"] is True
+
+
 def test_cached_text_output_is_identical(gate, project):
     args = (
         project / "stack.json",
