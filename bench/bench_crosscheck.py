@@ -11,8 +11,8 @@ Each run is a fresh Python process (nothing cached from a previous run), which r
 - `imports`: importing tapgate's template loader and the cross-check package;
 - `command`: the whole `tapgate crosscheck` process, wall clock (interpreter start-up included).
 
-Medians over `--runs`. Timing is never asserted in tests; `--write-docs` rewrites the "Cross-checks" section of
-docs/benchmarks.md with the table, the command and the machine.
+Medians over `--runs`. Timing is never asserted in tests; `--write-docs` rewrites the "Cross-checks" section
+of docs/benchmarks.md with the table, the command and the machine.
 """
 
 from __future__ import annotations
