@@ -7,7 +7,7 @@ the median reported:
 
 - `checkov`, `cfn-lint`, `cfn-guard` alone: each engine's own CLI with the exact arguments and environment
   the gate's engine plug-ins build (tapgate.engines.*.command), so "alone" is the same work the gate asks
-  for; and `checkov as the gate runs it` (through tapgate.engines.checkov_main, JSONPath parses memoised);
+  for; and `checkov as the gate runs it` (through tapgate.engines.checkov_main, JSONPath parser built once);
 - `tapgate check --no-cache`: the full gate;
 - `tapgate check` on unchanged inputs: a cache hit (one warm-up run stores the result first);
 - `tapgate check --fast --no-cache`: cfn-guard and tapgate's own checks, what an editor calls.
@@ -44,10 +44,11 @@ FINDINGS = """What the profiles showed (python -X importtime, pyinstrument, user
   model (pydantic) at CLI start-up, engine versions came from `importlib.metadata` (email, zipfile ...), and
   cfn-guard provisioning imported tarfile/zipfile/subprocess up front: all three are now lazy or replaced
   (versions are read from the `<dist>-<version>.dist-info` folder name), which halved the cached run's CPU.
-- checkov: about a fifth of its CPU on TapStack.json went to PLY regenerating its LALR tables on every
-  JSONPath parse (`bc_jsonpath_ng` calls `yacc(write_tables=0)` per parse, from checkov's variable
-  renderer). The gate runs checkov through `tapgate.engines.checkov_main`, which memoises parses: the same
-  passed/failed/skipped checks (tests/unit/engines/test_checkov_main.py), less CPU (its own row).
+- checkov: about a third of its CPU on TapStack.json went to PLY regenerating its LALR tables for every
+  JSONPath parse (`bc_jsonpath_ng` calls `yacc(write_tables=0)` per parse: 90 parses from checkov's variable
+  renderer, all distinct, so caching parse results saves nothing). The gate runs checkov through
+  `tapgate.engines.checkov_main`, which builds the parser once and reuses it: the same passed/failed/skipped
+  checks (tests/unit/engines/test_checkov_main.py), less CPU (its own row).
 - `--fast` is bounded by cfn-guard itself: the static cfn-guard 3.1.1 binary spends about 2 s of CPU on
   TapStack.json with the project's 43 rule files (one rule file alone costs about 0.05 s over this template,
   about 150k minor page faults per run; concatenating the rule files into one saves nothing). Below 1 s
@@ -69,7 +70,7 @@ def snapshot(into: Path, template: Path) -> Path:
 def engine_commands(template: Path, policies: Path) -> dict[str, tuple[list[str], dict[str, str], set[int]]]:
     """name -> (argv, extra env, ok exit codes), built by the gate's own engine plug-ins. `checkov` is its
     console script with the gate's arguments; the gate itself runs it through tapgate.engines.checkov_main
-    (JSONPath parses memoised), shown as its own row."""
+    (JSONPath parser built once), shown as its own row."""
     from tapgate import template as template_module
     from tapgate.engines import cfnlint, checkov, guard
     from tapgate.engines.base import EngineContext

@@ -28,8 +28,9 @@ SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
 
 
 def checkov_command() -> list[str]:
-    """checkov's CLI run through tapgate.engines.checkov_main (its JSONPath parses memoised: a fifth of its
-    CPU on TapStack.json) when checkov is installed beside us, else the console script found on PATH."""
+    """checkov's CLI run through tapgate.engines.checkov_main (its JSONPath parser tables built once, not per
+    parse: about a third of its CPU on TapStack.json) when checkov is installed beside us, else its console
+    script."""
     import importlib.util
 
     if importlib.util.find_spec("checkov") is not None:

@@ -1,48 +1,71 @@
-"""checkov's command line with its JSONPath parser memoised: `python -m tapgate.engines.checkov_main ARGS`.
+"""checkov's command line with its JSONPath parser built once: `python -m tapgate.engines.checkov_main ARGS`.
 
-Why (issue 8): checkov's CloudFormation variable renderer calls `bc_jsonpath_ng`'s `parse()` for every
-attribute it updates, and each call regenerates PLY's LALR tables from the grammar (`write_tables=0`). On
-TapStack.json that was about a fifth of checkov's CPU time, the gate's longest engine. A JSONPath parse is a
-pure function of the expression text, so the parsed expression is kept per (parser class, expression).
+Why (issue 8): checkov's CloudFormation variable renderer parses a JSONPath expression for every attribute
+it updates, and `bc_jsonpath_ng` regenerates PLY's LALR tables from its grammar for every parse
+(`yacc(write_tables=0)`): about 65 ms each, 90 parses and about half of checkov's CPU on TapStack.json.
+The tables depend only on the grammar (the parser class and start symbol), so generated parsers are kept
+and reused; its grammar actions keep no state between parses. A parser serves one parse at a time (PLY's
+parser is not re-entrant; checkov renders in threads), so a pool holds as many as ever ran at once.
 
 Everything else is checkov's console script: `Checkov().run()` with the same arguments, output and exit
-codes (the gate compared the passed/failed/skipped sets of both on TapStack.json: identical). If the parser
-is not where this expects it (a checkov upgrade), checkov runs unpatched: slower, never different.
+codes (tests/unit/engines/test_checkov_main.py compares the checks both report). If the parser is not where
+this expects it (a checkov upgrade), checkov runs unpatched: slower, never different.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import warnings
 
 
-def memoise_jsonpath_parser() -> bool:
+def reuse_jsonpath_parser_tables() -> bool:
     """Patch bc_jsonpath_ng's parser class in place; False (nothing patched) if it is not the known shape."""
     try:
+        import ply.yacc
         from bc_jsonpath_ng import parser
     except ImportError:
         return False
-    original = getattr(parser.JsonPathParser, "parse", None)
-    if original is None or getattr(original, "memoised", False):
-        return original is not None
-    parsed: dict[tuple, object] = {}
+    klass = parser.JsonPathParser
+    if getattr(klass.parse_token_stream, "tables_reused", False):
+        return True
+    if not all(hasattr(parser, name) for name in ("IteratorToTokenStream", "logger")):
+        return False
+    idle: dict[tuple, list] = {}  # parsers not parsing right now, per grammar
+    lock = threading.Lock()
+    module_name = os.path.splitext(os.path.basename(parser.__file__))[0]
 
-    def parse(self, string, lexer=None):
-        if lexer is not None:  # a caller's own lexer may carry state: parse as checkov would
-            return original(self, string, lexer)
-        key = (type(self), getattr(self, "debug", None), getattr(self, "lexer_class", None), string)
-        found = parsed.get(key)
-        if found is None:
-            found = parsed[key] = original(self, string)
-        return found
+    def build(self, start_symbol: str):  # the same call bc_jsonpath_ng makes for every parse
+        return ply.yacc.yacc(
+            module=self,
+            debug=self.debug,
+            tabmodule="_".join([module_name, start_symbol, "parsetab"]),
+            outputdir=os.path.dirname(parser.__file__),
+            write_tables=0,
+            start=start_symbol,
+            errorlog=parser.logger,
+        )
 
-    parse.memoised = True
-    parser.JsonPathParser.parse = parse
+    def parse_token_stream(self, token_iterator, start_symbol: str = "jsonpath"):
+        key = (type(self), start_symbol, self.debug)
+        with lock:
+            pool = idle.setdefault(key, [])
+            lr_parser = pool.pop() if pool else None
+        lr_parser = lr_parser or build(self, start_symbol)
+        try:
+            return lr_parser.parse(lexer=parser.IteratorToTokenStream(token_iterator))
+        finally:
+            with lock:
+                idle[key].append(lr_parser)
+
+    parse_token_stream.tables_reused = True
+    klass.parse_token_stream = parse_token_stream
     return True
 
 
 def main() -> int:
-    memoise_jsonpath_parser()
+    reuse_jsonpath_parser_tables()
     try:
         from checkov.main import Checkov
     except ImportError as err:

@@ -1,6 +1,7 @@
-"""tapgate.engines.checkov_main: checkov's CLI with bc_jsonpath_ng's parser memoised (issue 8). The parsed
-expression is the same as an unpatched parse and is reused; the gate runs checkov through it; and checkov
-run through it reports exactly the checks its own console script reports."""
+"""tapgate.engines.checkov_main: checkov's CLI with bc_jsonpath_ng's PLY parser built once instead of once
+per parse (issue 8). Parses give what an unpatched parse gives; the tables are generated once per grammar;
+the gate runs checkov through it; and checkov run through it reports exactly the checks its own console
+script reports."""
 
 from __future__ import annotations
 
@@ -10,43 +11,54 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ply.yacc
 import pytest
 from bc_jsonpath_ng import parser as jsonpath_parser
 from bc_jsonpath_ng.ext import parse as ext_parse
-from bc_jsonpath_ng.ext.parser import ExtentedJsonPathParser
 
 from tapgate.engines import checkov_main
 from tapgate.engines.checkov import QUIET_ENV, checkov_command
 from tapgate.engines.executables import python_tool
 
 TEMPLATE = Path(__file__).parents[2] / "fixtures" / "precommit" / "templates" / "kms-stack.json"
+EXPRESSIONS = ["Properties.Tags[*].Key", "Properties.BucketEncryption.Rules[0]", "Resources.*.Type"]
 
 
 @pytest.fixture
-def memoised(monkeypatch):
-    """Patch for one test (monkeypatch puts the original back); yields the unpatched parse method."""
-    original = jsonpath_parser.JsonPathParser.parse
-    monkeypatch.setattr(jsonpath_parser.JsonPathParser, "parse", original)
-    assert checkov_main.memoise_jsonpath_parser()
-    return original
+def yacc_calls(monkeypatch) -> list[str]:
+    """Every PLY table generation, by start symbol; the parser class is restored after the test."""
+    calls: list[str] = []
+    original = ply.yacc.yacc
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("start", ""))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ply.yacc, "yacc", counting)
+    klass = jsonpath_parser.JsonPathParser
+    monkeypatch.setattr(klass, "parse_token_stream", klass.parse_token_stream)
+    return calls
 
 
-def test_unpatched_parse_builds_a_new_expression_every_time():
-    assert ext_parse("Properties.Tags[*].Key") is not ext_parse("Properties.Tags[*].Key")
+def test_unpatched_every_parse_generates_the_tables_again(yacc_calls):
+    unpatched = [str(ext_parse(text)) for text in EXPRESSIONS]
+    assert len(yacc_calls) == len(EXPRESSIONS)
+    assert unpatched[0] == "Properties.Tags.[*].Key"
 
 
-def test_a_memoised_parse_is_reused_and_equal_to_a_fresh_one(memoised):
-    expression = "Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]"
-    first = ext_parse(expression)
-    assert ext_parse(expression) is first
-    assert str(first) == str(memoised(ExtentedJsonPathParser(), expression))
-    assert ext_parse("Properties.Other") is not first
+def test_patched_the_tables_are_generated_once_and_parses_are_unchanged(yacc_calls):
+    unpatched = [str(ext_parse(text)) for text in EXPRESSIONS]
+    yacc_calls.clear()
+    assert checkov_main.reuse_jsonpath_parser_tables()
+    assert [str(ext_parse(text)) for text in EXPRESSIONS * 2] == unpatched * 2
+    assert yacc_calls == ["jsonpath"]
 
 
-def test_patching_twice_keeps_one_layer(memoised):
-    patched = jsonpath_parser.JsonPathParser.parse
-    assert checkov_main.memoise_jsonpath_parser()
-    assert jsonpath_parser.JsonPathParser.parse is patched
+def test_patching_twice_keeps_one_layer(yacc_calls):
+    assert checkov_main.reuse_jsonpath_parser_tables()
+    patched = jsonpath_parser.JsonPathParser.parse_token_stream
+    assert checkov_main.reuse_jsonpath_parser_tables()
+    assert jsonpath_parser.JsonPathParser.parse_token_stream is patched
 
 
 def test_the_gate_runs_checkov_through_it():
