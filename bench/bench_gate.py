@@ -53,8 +53,10 @@ FINDINGS = """What the profiles showed (python -X importtime, pyinstrument, user
   TapStack.json with the project's 43 rule files (one rule file alone costs about 0.05 s over this template,
   about 150k minor page faults per run; concatenating the rule files into one saves nothing). Below 1 s
   would need cfn-guard split over several processes, which the issue's "nothing started twice" excludes.
-- Full run: every engine starts once and all run at the same time; on 2 cores the CPU of cfn-lint,
-  cfn-guard and tapgate's own checks competes with checkov's, so load from elsewhere lengthens it most."""
+- Full run: every engine starts once and all run at the same time. Its CPU is the sum of the engines'
+  (checkov as the gate runs it, cfn-lint, cfn-guard) plus tapgate's own checks, so on 2 cores it cannot
+  end before half that sum: it meets the target against checkov's own CLI thanks to the faster checkov,
+  and stays above 1.15 × the gate's faster checkov (second figure in the target column)."""
 
 
 def snapshot(into: Path, template: Path) -> Path:
@@ -161,7 +163,10 @@ def _target(name: str, medians: dict[str, float], slowest: str) -> tuple[str, bo
     if name == "tapgate check --no-cache":
         ratio = medians[name] / medians[slowest]
         limit = TARGETS["full_over_slowest"]
-        return f"≤ {limit} × {slowest} alone: {ratio:.2f} ×", ratio <= limit
+        text = f"≤ {limit} × {slowest} alone: {ratio:.2f} ×"
+        if "checkov as the gate runs it" in medians:  # the honest second yardstick: the gate's own checkov
+            text += f" ({medians[name] / medians['checkov as the gate runs it']:.2f} × the gate's checkov)"
+        return text, ratio <= limit
     if name == "tapgate check (cached)":
         return f"≤ {TARGETS['cached_s']} s", medians[name] <= TARGETS["cached_s"]
     if name == "tapgate check --fast --no-cache":
