@@ -18,6 +18,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUARD_RULES = REPO_ROOT / "policies" / "guard"
 TAPSTACK = REPO_ROOT / "TapStack.json"
+NO_RESOURCE = "<no resource>"
 LOGICAL_ID = re.compile(r"^/(Resources|Parameters)/([^/]+)")
 
 
@@ -79,8 +80,10 @@ def guard_verdicts(guard: str, template: dict[str, Any], rules: Path = GUARD_RUL
         skipped |= set(doc.get("not_applicable", []))
         for entry in doc.get("not_compliant", []):
             rule = entry["Rule"]["name"]
-            ids = {m.group(2) for p in _paths(entry) if (m := LOGICAL_ID.match(p))}
-            failing.setdefault(rule, set()).update(ids)
+            for check in entry["Rule"].get("checks", []):
+                ids = {m.group(2) for p in _paths(check) if (m := LOGICAL_ID.match(p))}
+                # A check record without a resource path becomes a finding on no resource in the gate.
+                failing.setdefault(rule, set()).update(ids or {NO_RESOURCE})
     return {"FAIL": failing, "PASS": passing, "SKIP": skipped}
 
 
