@@ -15,8 +15,14 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def export(sim_day, sim_outcome):
+    if getattr(sim_day, "monthly_export", None) is None:  # run the export once per shared day
+        sim_day.monthly_export = _run_export(sim_day)
+    return sim_day.monthly_export
+
+
+def _run_export(sim_day):
     first_next = (sim_day.business_date.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     answer = sim_day.stack.invoke_scheduled("MonthlySummaryFunction", f"{first_next.isoformat()}T06:00:00Z")
     bucket = sim_day.stack.deployment.physical("ReportBucket")

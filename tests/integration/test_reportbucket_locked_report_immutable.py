@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def locked(sim_day, sim_outcome):
     bucket = sim_day.stack.deployment.physical("ReportBucket")
     _, delivery = next((r, d) for r, d in sorted(sim_outcome.evidence.deliveries.items()) if d["message_id"])

@@ -188,6 +188,7 @@ class BusinessDay:
             "harness": {
                 "applied": len(self.stack.deployment.applied),
                 "not_simulated": self.stack.deployment.not_simulated,
+                "postgres": self.stack.postgres.backend,
             },
         }
 

@@ -74,16 +74,27 @@ class SimStack:
         self._exit = contextlib.ExitStack()
 
     # lifecycle --------------------------------------------------------------------------------------
+    _active: SimStack | None = None  # moto's backends are process-wide: one simulated stack at a time
+
     def __enter__(self) -> SimStack:
+        if SimStack._active is not None:
+            raise SimulationError("another simulated stack is running in this process (moto is process-wide)")
+        SimStack._active = self
         try:
             self._start()
         except BaseException:
-            self._exit.close()
+            self._close()
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._exit.close()
+        self._close()
+
+    def _close(self) -> None:
+        try:
+            self._exit.close()
+        finally:
+            SimStack._active = None
 
     def _start(self) -> None:
         import boto3
