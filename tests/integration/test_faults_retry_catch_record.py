@@ -111,3 +111,16 @@ def test_a_permanent_plan_failure_fails_the_execution_which_an_alarm_watches_and
     assert run.result["ses_messages"] == 0 and run.result["generated"] == 0
     assert set(run.outcome.evidence.status_counts()) == {"pending"}  # left for the next run, none lost
     assert "ExecutionsFailed" in _alarmed_metrics(fault_day)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a permanent Data API failure in Confirm fails the batch after its mail went out: record_failure "
+    "skips delivered reports, so they stay 'delivered', never confirmed nor failed (reported to the lambdas "
+    "owner)",
+)
+def test_a_permanent_failure_in_confirm_leaves_every_report_final(fault_day):
+    run = run_with_faults(fault_day, {"dataapi-badrequest:ConfirmFunction": {1}})
+    assert run.injected == {"dataapi-badrequest:ConfirmFunction": 1}
+    assert run.result["invariants"]["none_sent_twice"]
+    assert run.result["invariants"]["every_report_final"]
