@@ -26,7 +26,9 @@ class InputError(TapgateError):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None, col: int | None = None):
+    def __init__(
+        self, message: str, path: str | None = None, line: int | None = None, col: int | None = None
+    ):
         where = ""
         if path is not None:
             where = str(path)

@@ -16,15 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "1.0"
 
 
-class Status(str, Enum):
-    PASS = "PASS"
+class Status(str, Enum):  # noqa: UP042 - str() and JSON of a member stay its value
+    PASS = "PASS"  # noqa: S105 - a verdict, not a password
     FAIL = "FAIL"
     WAIVED = "WAIVED"  # failed, but covered by a live waiver in policies/waivers.yaml
     SUPPRESSED = "SUPPRESSED"  # failed, but suppressed inline in the resource's Metadata (with a reason)
     SKIP = "SKIP"  # the rule did not apply, or could not be evaluated (the message says why)
 
 
-class Severity(str, Enum):
+class Severity(str, Enum):  # noqa: UP042
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -32,7 +32,7 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-class ControlStatus(str, Enum):
+class ControlStatus(str, Enum):  # noqa: UP042
     HELD = "HELD"  # every finding mapped to it passes (or was skipped as not applicable)
     FAILED = "FAILED"  # at least one FAIL
     WAIVED = "WAIVED"  # no FAIL left, but at least one WAIVED or SUPPRESSED
@@ -53,7 +53,8 @@ class Finding(_Model):
     file: str  # the template (or code file) as given on the command line
     resource: str | None = None  # logical id, or a parameter's name; None for template-wide findings
     resource_type: str | None = None  # AWS::S3::Bucket ...
-    path: str = ""  # JSON pointer into the template, e.g. /Resources/ReportBucket/Properties/VersioningConfiguration
+    # JSON pointer into the template, e.g. /Resources/ReportBucket/Properties/VersioningConfiguration
+    path: str = ""
     line: int | None = None  # 1-based line in `file`
     column: int | None = None
     status: Status

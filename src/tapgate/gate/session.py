@@ -69,6 +69,8 @@ def _key(opts: CheckOptions, policies: Path, versions: dict[str, str]) -> str:
     import tapgate
 
     trees = [policies, policies.parent / "lambdas", Path(tapgate.__file__).parent]
+    # the cross-checks read the code beside each template: an edit there must miss the cache
+    trees += [Path(t).resolve().parent / "lambdas" for t in opts.templates]
     ct_rules = os.environ.get("TAPGATE_CONTROL_TOWER_RULES")
     if opts.control_tower and ct_rules:  # the wheel's pack is pinned by its hash; a local copy is hashed
         trees.append(Path(ct_rules))

@@ -73,3 +73,22 @@ def test_cached_text_output_is_identical(gate, project):
     first = gate(*args, *clean_fakes())
     second = gate(*args, *clean_fakes())
     assert first == second and first[0] == 0
+
+
+def test_code_beside_a_template_elsewhere_invalidates(gate, project):
+    """The cross-checks read lambdas/ beside the template: an edit there must not be served a stale pass."""
+    app = project / "app"
+    (app / "lambdas").mkdir(parents=True)
+    shutil.copy(project / "stack.json", app / "stack.json")
+    (app / "lambdas" / "plan.py").write_text("def lambda_handler(event, context):\n    return {}\n")
+    out = project / "out.json"
+    args = (app / "stack.json", "--policies", project / "policies", "--engines=cfn-lint,checkov,cfn-guard")
+
+    def run():
+        code, _, err = gate(*args, "-f", "json", "-o", out, *clean_fakes())
+        assert code == 0, err
+        return json.loads(out.read_text())["provenance"]["cached"]
+
+    assert run() is False and run() is True
+    (app / "lambdas" / "plan.py").write_text("def lambda_handler(e, c):\n    return 1\n")
+    assert run() is False
