@@ -22,6 +22,7 @@ COMMANDS = (
     "tapgate.guardtest.command",  # tapgate guard-test (the pre-commit hook for guard rule repos)
 )
 
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 

@@ -76,7 +76,35 @@ def _result(
         regulations=catalog.regulations,
         findings=found,
         waivers=register + waivers.suppression_entries(found),
+        flow_evidence=_flow_evidence(opts),
+        cost_estimate=_cost_estimate(templates),
     )
+
+
+def _flow_evidence(opts) -> dict | None:
+    """The last `tapgate simulate --evidence` result in the report directory, shown as flow evidence."""
+    import json
+
+    if not opts.report_dir:
+        return None
+    path = Path(opts.report_dir) / "simulation.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        from tapgate.errors import InputError
+
+        raise InputError(f"unreadable flow evidence: {err}", str(path)) from err
+
+
+def _cost_estimate(templates) -> dict | None:
+    """The monthly cost at the default volume (cross-checks' price table), for a single-template run."""
+    if len(templates) != 1:
+        return None
+    from tapgate.crosscheck.cost import estimate_monthly_cost
+
+    return estimate_monthly_cost(templates[0].data, 2000)
 
 
 def _load_catalog(policies: Path):
