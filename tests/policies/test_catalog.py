@@ -13,23 +13,11 @@ from guardrun import GUARD_RULES, REPO_ROOT
 
 from tapgate.catalog import ENGINES, load_catalog
 from tapgate.checks import RULE_IDS as TAPGATE_RULES
+from tapgate.crosscheck import RULES as CROSSCHECK_RULE_IDS
 from tapgate.errors import InputError
 
 CONTROLS = REPO_ROOT / "policies" / "controls.yaml"
-CROSSCHECK_RULES = {
-    "TAPX_IAM_MISSING_ACTION",
-    "TAPX_IAM_UNUSED_ACTION",
-    "TAPX_IAM_UNDECIDABLE",
-    "TAPX_DRIFT_HANDLER",
-    "TAPX_DRIFT_ENV",
-    "TAPX_DRIFT_STATE_FUNCTION",
-    "TAPX_DRIFT_JURISDICTION",
-    "TAPX_SCALE_HISTORY",
-    "TAPX_SCALE_CONCURRENCY",
-    "TAPX_SCALE_SES_RATE",
-    "TAPX_SCALE_DATA_API",
-    "TAPX_SCALE_WINDOW",
-}
+CROSSCHECK_RULES = set(CROSSCHECK_RULE_IDS)
 
 
 @pytest.fixture(scope="module")
