@@ -53,7 +53,9 @@ def record_failure(action: RecordFailureAction, db: Database) -> dict[str, Any]:
         rows = tx.query(
             "UPDATE report_jobs SET status = 'failed', last_run_id = :run_id, updated_at = now() "
             "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids)) "
-            "AND status NOT IN ('delivered', 'confirmed', 'quarantined') RETURNING jurisdiction",
+            # a report sent before the batch failed is failed too: its deliveries row keeps the message id,
+            # so the next run confirms it without a second email (deliver's claim), and none is left in limbo
+            "AND status NOT IN ('confirmed', 'quarantined') RETURNING jurisdiction",
             {"run_id": action.run_id, "ids": report_ids},
         )
         tx.audit(

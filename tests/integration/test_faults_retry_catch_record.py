@@ -84,11 +84,6 @@ def test_data_api_bad_request_is_permanent_caught_and_recorded(fault_day):
     assert run.result["invariants"] == dict.fromkeys(run.result["invariants"], True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Deliver crash after some sends leaves those reports 'delivered', never confirmed nor failed: "
-    "record_failure skips delivered reports and nothing confirms them (reported to the lambdas owner)",
-)
 def test_handler_crash_mid_batch_every_report_ends_final_and_none_twice(fault_day):
     run = run_with_faults(fault_day, {"crash": {3}})
     assert run.injected == {"crash": 1}
@@ -113,12 +108,6 @@ def test_a_permanent_plan_failure_fails_the_execution_which_an_alarm_watches_and
     assert "ExecutionsFailed" in _alarmed_metrics(fault_day)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a permanent Data API failure in Confirm fails the batch after its mail went out: record_failure "
-    "skips delivered reports, so they stay 'delivered', never confirmed nor failed (reported to the lambdas "
-    "owner)",
-)
 def test_a_permanent_failure_in_confirm_leaves_every_report_final(fault_day):
     run = run_with_faults(fault_day, {"dataapi-badrequest:ConfirmFunction": {1}})
     assert run.injected == {"dataapi-badrequest:ConfirmFunction": 1}
