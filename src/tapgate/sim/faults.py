@@ -29,7 +29,8 @@ from tapgate.errors import UsageError
 @dataclass(frozen=True)
 class FaultKind:
     name: str
-    services: tuple[str, ...]  # botocore service ids (hyphenised) as in `before-send.<service>.<op>`
+    # botocore service ids (hyphenised) as in `before-send.<service>.<op>`; empty: every service
+    services: tuple[str, ...]
     operations: tuple[str, ...]  # empty: every operation of the service
     description: str
 
@@ -43,6 +44,8 @@ KINDS = {
         FaultKind("dataapi-timeout", ("rds-data",), (), "Data API read timeout (transport)"),
         FaultKind("dataapi-badrequest", ("rds-data",), (), "Data API BadRequestException (400)"),
         FaultKind("crash", ("ses", "sesv2"), ("SendEmail", "SendRawEmail"), "handler process dies mid-batch"),
+        # any AWS call (S3, Data API, SES): with `:Function`, that function dies anywhere in its batch
+        FaultKind("crash-any", (), (), "handler process dies at that AWS call"),
     )
 }
 
@@ -107,7 +110,9 @@ class FaultPlan:
                 # `kind` or `kind:FunctionLogicalId` (only that function's calls count)
                 name, _, only = kind.partition(":")
                 spec = KINDS[name]
-                if service not in spec.services or (spec.operations and operation not in spec.operations):
+                if spec.services and service not in spec.services:
+                    continue
+                if spec.operations and operation not in spec.operations:
                     continue
                 if only and only != function:
                     continue
@@ -134,7 +139,7 @@ def error_response(kind: str, service: str, request: Any) -> Any:
 
     from tapgate.sim.runtime import SimulatedCrash
 
-    if kind == "crash":
+    if kind in ("crash", "crash-any"):
         raise SimulatedCrash("injected crash: the handler's process died mid-batch")
     if kind == "dataapi-timeout":
         raise ReadTimeoutError(endpoint_url=request.url)
