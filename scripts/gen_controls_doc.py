@@ -26,6 +26,7 @@ FAMILY_TITLES = {
     "network": "Network",
     "resilience": "Resilience and operations",
     "drift": "Template and code agree",
+    "governance": "Exceptions and waivers",
     "general": "General",
 }
 

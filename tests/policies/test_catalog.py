@@ -1,5 +1,6 @@
-"""policies/controls.yaml: every rule has a control, every control has a rule, every id is one its engine
-knows, and `tapgate.catalog` indexes exact ids before catch-all patterns and reports schema errors by line."""
+"""policies/controls.yaml: every rule has a control (the gate's own waiver findings included), every control
+has a rule, every id is one its engine knows, and `tapgate.catalog` indexes exact ids before catch-all
+patterns and reports schema errors by line."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import pytest
 from guardrun import GUARD_RULES, REPO_ROOT
 
 from tapgate.catalog import ENGINES, load_catalog
-from tapgate.checks import RULE_IDS as TAPGATE_RULES
+from tapgate.checks import RULE_IDS as TAPGATE_CHECK_RULES
 from tapgate.crosscheck import RULES as CROSSCHECK_RULE_IDS
 from tapgate.errors import InputError
+from tapgate.gate.waivers import RULE_IDS as WAIVER_RULES
 
 CONTROLS = REPO_ROOT / "policies" / "controls.yaml"
+# Engine `tapgate` reports its checks' findings and the gate's own findings on the waiver register.
+TAPGATE_RULES = TAPGATE_CHECK_RULES | WAIVER_RULES
 CROSSCHECK_RULES = set(CROSSCHECK_RULE_IDS)
 
 
@@ -70,6 +74,11 @@ def test_every_guard_rule_has_a_control(catalog) -> None:
 
 def test_every_tapgate_check_has_a_control(catalog) -> None:
     assert set(TAPGATE_RULES) - catalog.rules_of("tapgate") == set()
+
+
+def test_invalid_waivers_fail_under_the_exceptions_control(catalog) -> None:
+    assert catalog.controls_for("tapgate", "TAP_WAIVER_EXPIRED") == ["TAP-GOV-01"]
+    assert catalog.controls_for("tapgate", "TAP_WAIVER_NO_REASON") == ["TAP-GOV-01"]
 
 
 def test_every_crosscheck_rule_has_a_control(catalog) -> None:

@@ -14,6 +14,11 @@ from typing import Any
 
 from tapgate.model import Finding, Severity, Status, WaiverEntry
 
+# The gate's own findings on the register (engine `tapgate`); policies/controls.yaml maps them like any rule.
+WAIVER_EXPIRED = "TAP_WAIVER_EXPIRED"
+WAIVER_NO_REASON = "TAP_WAIVER_NO_REASON"
+RULE_IDS: frozenset[str] = frozenset({WAIVER_EXPIRED, WAIVER_NO_REASON})
+
 
 def load_register(path: Path, today: dt.date) -> list[WaiverEntry]:
     if not path.exists():
@@ -64,11 +69,10 @@ def problem_findings(entries: list[WaiverEntry], waivers_file: Path) -> list[Fin
     for entry in entries:
         if entry.valid:
             continue
-        kind = "EXPIRED" if entry.expired else "NO_REASON"
         problems.append(
             Finding(
                 engine="tapgate",
-                rule=f"TAP_WAIVER_{kind}",
+                rule=WAIVER_EXPIRED if entry.expired else WAIVER_NO_REASON,
                 file=str(waivers_file),
                 resource=entry.resource,
                 status=Status.FAIL,
