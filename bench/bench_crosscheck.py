@@ -12,24 +12,21 @@ Each run is a fresh Python process (nothing cached from a previous run), which r
 - `command`: the whole `tapgate crosscheck` process, wall clock (interpreter start-up included).
 
 Medians over `--runs`. Timing is never asserted in tests; `--write-docs` rewrites the "Cross-checks" section
-of docs/benchmarks.md with the table, the command and the machine.
+of docs/benchmarks.md with the table, the command and the machine (bench/_common.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _common import BENCHMARKS_DOC, REPO, describe_machine, measured_lines, spread_cells, write_docs_section
+
 TARGET_S = 1.0
 PROBE = """
 import json, sys, time
@@ -73,20 +70,10 @@ def one_run(template: Path, code: Path) -> dict[str, float]:
     return figures
 
 
-def machine() -> str:
-    cpus = os.cpu_count() or 0
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (
-        f"{platform.processor() or platform.machine()}, {cpus} CPUs, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}; load average at the end {load}"
-    )
-
-
 def table(results: list[dict[str, float]], runs: int) -> list[str]:
     lines = ["| measure | median (s) | min (s) | max (s) |", "|---|---:|---:|---:|"]
     for key in ("analysis", "cost", "imports", "template_load", "command"):
-        values = [r[key] for r in results]
-        lines.append(f"| {key} | {statistics.median(values):.3f} | {min(values):.3f} | {max(values):.3f} |")
+        lines.append(f"| {key} | {spread_cells(r[key] for r in results)} |")
     verdict = "within" if statistics.median(r["analysis"] for r in results) < TARGET_S else "OVER"
     lines.append("")
     lines.append(
@@ -94,25 +81,6 @@ def table(results: list[dict[str, float]], runs: int) -> list[str]:
         f"{results[0]['findings']} findings per run."
     )
     return lines
-
-
-def write_docs(lines: list[str], command: str) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    section = "\n".join(
-        [
-            "## Cross-checks",
-            "",
-            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `{command}` on {machine()}.",
-            "The machine is shared by several engineers at once, so figures are taken under contention.",
-            "",
-            *lines,
-            "",
-        ]
-    )
-    pattern = re.compile(r"^## Cross-checks\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,12 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     template = Path(args.template)
     code = Path(args.code) if args.code else template.resolve().parent / "lambdas"
+    before = describe_machine()
     results = [one_run(template, code) for _ in range(args.runs)]
-    lines = table(results, args.runs)
-    print("\n".join(lines))
-    print(machine())
+    after = describe_machine()
+    command = f"python bench/bench_crosscheck.py --runs {args.runs}"
+    detail = f"{args.runs} fresh process{'es' if args.runs != 1 else ''}; {template.name}"
+    body = "\n".join([*measured_lines(command, detail, before, after), "", *table(results, args.runs)])
+    print(body)
     if args.write_docs:
-        write_docs(lines, f"python bench/bench_crosscheck.py --runs {args.runs}")
+        write_docs_section(BENCHMARKS_DOC, "Cross-checks", body)
+        print("docs/benchmarks.md: Cross-checks section written")
     return 0
 
 

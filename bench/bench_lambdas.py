@@ -13,7 +13,7 @@ Two measures, CPU time of this process (`time.process_time`), medians over `--ru
   is another process and not counted. It shows what the emulation costs, not what Lambda would bill.
 
 Timing is never asserted in tests; `--write-docs` rewrites the "Lambdas" section of docs/benchmarks.md with
-the table, the command and the machine.
+the table, the command and the machine (bench/_common.py).
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ import argparse
 import datetime as dt
 import hashlib
 import os
-import platform
-import re
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _common import BENCHMARKS_DOC, REPO, describe_machine, measured_lines, spread_cells, write_docs_section
+
 sys.path.insert(0, str(REPO / "lambdas"))
 TARGET_MS = 5.0
 
@@ -124,29 +122,17 @@ class _Context:
         return 300_000
 
 
-def machine() -> str:
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}; load average at the end {load}"
-    )
-
-
 def table(
     logic: list[float], reports: int, quarantined: int, handlers: list[float], handler_reports: int
 ) -> list:
     lines = ["| measure | reports | median CPU per report (ms) | min | max |", "|---|---:|---:|---:|---:|"]
     per = [1000 * s / reports for s in logic]
-    lines.append(
-        f"| logic: render + SHA-256 + parse + rules | {reports} | {statistics.median(per):.2f} | "
-        f"{min(per):.2f} | {max(per):.2f} |"
-    )
+    lines.append(f"| logic: render + SHA-256 + parse + rules | {reports} | {spread_cells(per, 2)} |")
     if handlers:
         per_h = [1000 * s / handler_reports for s in handlers]
         lines.append(
             f"| handlers on moto + PostgreSQL (generate + validate) | {handler_reports} | "
-            f"{statistics.median(per_h):.2f} | {min(per_h):.2f} | {max(per_h):.2f} |"
+            f"{spread_cells(per_h, 2)} |"
         )
     verdict = "within" if statistics.median(per) < TARGET_MS else "OVER"
     lines += [
@@ -155,27 +141,6 @@ def table(
         f"({quarantined} of {reports} reports quarantined by the rules, as seeded).",
     ]
     return lines
-
-
-def write_docs(lines: list[str], command: str) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    section = "\n".join(
-        [
-            "## Lambdas",
-            "",
-            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `{command}` on {machine()}.",
-            "The machine is shared by several engineers at once, so figures are taken under contention.",
-            "CPU time (`time.process_time`) of the benchmark process; bench/bench_lambdas.py says what each "
-            "row covers.",
-            "",
-            *lines,
-            "",
-        ]
-    )
-    pattern = re.compile(r"^## Lambdas\n.*?(?=^## |\Z)", re.DOTALL | re.MULTILINE)
-    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     business_date = dt.date(2026, 11, 26)
     now = dt.datetime(2026, 11, 27, 5, tzinfo=dt.UTC)  # before every pack's deadline for that date
     data = generate_seed(SeedSpec(business_date=business_date, reports=args.reports))
+    before = describe_machine()
     logic, quarantined = [], 0
     for _ in range(args.runs):
         seconds, quarantined = logic_run(data, now)
@@ -199,11 +165,22 @@ def main(argv: list[str] | None = None) -> int:
         handlers_run(args.handler_reports, business_date)
         for _ in range(args.runs if args.handler_reports else 0)
     ]
-    lines = table(logic, args.reports, quarantined, handlers, args.handler_reports)
-    print("\n".join(lines))
+    after = describe_machine()
+    shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-docs"]
+    command = " ".join(["python bench/bench_lambdas.py", *shown])
+    body = "\n".join(
+        [
+            *measured_lines(command, "", before, after),
+            "CPU time (`time.process_time`) of the benchmark process; bench/bench_lambdas.py says what each "
+            "row covers.",
+            "",
+            *table(logic, args.reports, quarantined, handlers, args.handler_reports),
+        ]
+    )
+    print(body)
     if args.write_docs:
-        shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-docs"]
-        write_docs(lines, " ".join(["python bench/bench_lambdas.py", *shown]))
+        write_docs_section(BENCHMARKS_DOC, "Lambdas", body)
+        print("docs/benchmarks.md: Lambdas section written")
     return 0
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _common import describe_machine
+
 HERE = Path(__file__).resolve().parent
 BENCHES = (
     ["bench_gate.py", "--runs", "5", "--write-docs"],
@@ -22,6 +24,10 @@ BENCHES = (
 def main(argv: list[str]) -> int:
     only = set(argv)
     failed = []
+    machine = describe_machine()
+    print(f"== {machine['when']}: {machine['summary']}; load average (1 min) {machine['load1']:.2f}")
+    if machine["busy"]:
+        print("== the machine is busy: every section will say its figures were taken under contention")
     for script, *args in BENCHES:
         if only and Path(script).stem not in only:
             continue
