@@ -7,7 +7,6 @@ quoted snippet of the file. Bad input raises `InputError` with `file:line:col` (
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import re
@@ -177,48 +176,56 @@ def _split_pointer(ptr: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in ptr.lstrip("/").split("/")]
 
 
-JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+# a string, a punctuation mark, a newline (lines are counted as they pass), or a bare literal
+JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,\n]|[^\s{}\[\]:,"]+')
 
 
 def _json_spans(text: str) -> dict[str, tuple[int, int, int]]:
-    """One regex pass over valid JSON, keeping a stack of open containers (fast; no parser needed)."""
-    newlines = [i for i, char in enumerate(text) if char == "\n"]
+    """One regex pass over valid JSON, keeping a stack of open containers (fast; no parser needed).
 
-    def line_col(offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(newlines, offset - 1)
-        return line, offset - (newlines[line - 1] + 1 if line else 0)
-
+    It runs on every gate run (`--fast` included), so it counts lines as it goes instead of searching for
+    them, and decodes a key only when it holds an escape."""
     spans: dict[str, tuple[int, int, int]] = {}
     stack: list[list[Any]] = []  # [pointer, is_object, pending key, expecting key, index]
+    frame: list[Any] | None = None
+    line, line_start = 0, 0
     for match in JSON_TOKEN.finditer(text):
-        lexeme, start = match.group(), match.start()
-        frame = stack[-1] if stack else None
-        if lexeme in ":,":
-            if lexeme == "," and frame is not None:
+        lexeme = match.group()
+        if lexeme == "\n":
+            line, line_start = line + 1, match.end()
+        elif lexeme == ",":
+            if frame is not None:
                 frame[3], frame[4] = frame[1], frame[4] + 1
-            continue
-        if lexeme in "}]":
+        elif lexeme == "}" or lexeme == "]":
             done = stack.pop()
-            first = spans.get(done[0], (*line_col(start), 0))
-            spans[done[0]] = (first[0], first[1], line_col(start)[0])
-            continue
-        if frame is not None and frame[1] and frame[3]:  # an object key
-            frame[2], frame[3] = json.loads(lexeme), False
-            child = frame[0] + pointer(frame[2])
-            spans[child] = (*line_col(start), line_col(start)[0])
-            continue
-        child = _child_pointer(frame)
-        if child not in spans:
-            spans[child] = (*line_col(start), line_col(start)[0])
-        if lexeme in "{[":
-            stack.append([child, lexeme == "{", None, lexeme == "{", 0])
+            first = spans.get(done[0]) or (line, match.start() - line_start)
+            spans[done[0]] = (first[0], first[1], line)
+            frame = stack[-1] if stack else None
+        elif lexeme != ":":
+            frame = _json_value(spans, stack, frame, lexeme, (line, match.start() - line_start))
     return spans
 
 
-def _child_pointer(frame: list[Any] | None) -> str:
+def _json_value(spans: dict, stack: list, frame: list | None, lexeme: str, at: tuple[int, int]) -> Any:
+    """Record a key or a value's first position; open a container. Returns the innermost open frame."""
+    if frame is not None and frame[1] and frame[3]:  # an object key
+        frame[2], frame[3] = (json.loads(lexeme) if "\\" in lexeme else lexeme[1:-1]), False
+        spans[frame[0] + _key_part(frame[2])] = (*at, at[0])
+        return frame
     if frame is None:
-        return ""
-    return frame[0] + pointer(frame[2] if frame[1] else frame[4])
+        child = ""
+    else:
+        child = frame[0] + (_key_part(frame[2]) if frame[1] else f"/{frame[4]}")
+    if child not in spans:
+        spans[child] = (*at, at[0])
+    if lexeme == "{" or lexeme == "[":
+        frame = [child, lexeme == "{", None, lexeme == "{", 0]
+        stack.append(frame)
+    return frame
+
+
+def _key_part(key: str) -> str:
+    return pointer(key) if "~" in key or "/" in key else "/" + key
 
 
 def _yaml_spans(nodes: Any, text: str) -> dict[str, tuple[int, int, int]]:

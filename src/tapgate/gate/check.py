@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,8 +36,10 @@ def run_check(
     names = opts.engine_names()
     with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(4) as side:
         ctx = _context(opts, templates, policies, Path(scratch))
-        ctx.catalog_future = side.submit(_load_catalog, policies)
+        # the engines launch first (cfn-lint's command waits for the catalog's rule ids, the others don't)
+        ctx.catalog_future = Future()
         engines_done = side.submit(_run, names, ctx, versions, progress, opts.control_tower)
+        side.submit(_settle, ctx.catalog_future, _load_catalog, policies)
         try:
             git = side.submit(_git_state, policies.parent)
             for tpl in templates:  # line marks are indexed while the engines run, not after them
@@ -77,7 +79,7 @@ def _result(
         findings=found,
         waivers=register + waivers.suppression_entries(found),
         flow_evidence=_flow_evidence(opts),
-        cost_estimate=_cost_estimate(templates),
+        cost_estimate=None if opts.fast and not opts.report_dir else _cost_estimate(templates),
     )
 
 
@@ -105,6 +107,14 @@ def _cost_estimate(templates) -> dict | None:
     from tapgate.crosscheck.cost import estimate_monthly_cost
 
     return estimate_monthly_cost(templates[0].data, 2000)
+
+
+def _settle(future: Future, func, *args) -> None:
+    """Run func(*args) and put its result (or its error) in a future created before the work was queued."""
+    try:
+        future.set_result(func(*args))
+    except BaseException as err:  # noqa: BLE001 - whoever waits on the future re-raises it
+        future.set_exception(err)
 
 
 def _load_catalog(policies: Path):

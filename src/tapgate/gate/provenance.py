@@ -6,8 +6,10 @@ import datetime as dt
 import hashlib
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tapgate.model import Provenance
+if TYPE_CHECKING:  # pydantic loads after the engines have started (utc_now is called before that)
+    from tapgate.model import Provenance
 
 
 def sha256_file(path: Path) -> str:
@@ -58,6 +60,8 @@ def build(
     git: tuple[str | None, bool | None],
     started_at: str,
 ) -> Provenance:
+    from tapgate.model import Provenance
+
     first = next(iter(templates))
     return Provenance(
         template=first if len(templates) == 1 else ", ".join(templates),
