@@ -10,6 +10,7 @@ their file's id (ct-s3-pr-10).
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,14 +25,16 @@ if TYPE_CHECKING:
 OK_CODES = {0, 19}
 RULE_DEF = re.compile(r"^\s*rule\s+([A-Za-z_][\w]*)\s+when\b", re.MULTILINE)
 VIOLATION = re.compile(r"(?:Violation:|\[CT\.[^\]]*\]:)\s*(.+?)(?=(?:Fix:|\[FIX\]:)|\Z)", re.DOTALL)
+LINE_MARK = re.compile(r"\[L:\d+,C:\d+\]")
 FIX = re.compile(r"(?:Fix:|\[FIX\]:)\s*(.+)", re.DOTALL)
 
 
 class GuardEngine:
     name = "cfn-guard"
 
-    def __init__(self) -> None:
+    def __init__(self, projected: bool = True) -> None:
         self._ct_ids: dict[str, str] = {}
+        self.projected = projected  # False: the one plain process of `command()` (the reference)
 
     def rule_dirs(self, ctx: EngineContext) -> list[Path]:
         rules = ctx.policies / "guard"
@@ -46,7 +49,17 @@ class GuardEngine:
         return [*exe, "validate", *rules, *data, "-o", "json", "--structured", "--show-summary", "none"]
 
     def run(self, ctx: EngineContext) -> EngineOutput:
-        return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s)
+        """The projected run (guard_exec); its output is the report list `command()` would print."""
+        if not self.projected:
+            return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s)
+        from tapgate.engines.guard_exec import run_projected
+
+        started = time.monotonic()
+        exe = ctx.commands.get(self.name) or [find_guard(ctx.guard_bin)]
+        stdout, _ = run_projected(
+            self.name, exe, self.rule_dirs(ctx), ctx.input_files(), OK_CODES, ctx.timeout_s
+        )
+        return EngineOutput(self.name, self.command(ctx), 0, stdout, "", time.monotonic() - started)
 
     def parse(self, output: EngineOutput, ctx: EngineContext) -> list[Finding]:
         self._ct_ids = control_tower_ids(ctx.control_tower) if ctx.control_tower else {}
@@ -94,8 +107,8 @@ class GuardEngine:
         """One FAIL per resource the rule failed on; every failing clause is kept in `extra.clauses`."""
         engine, rule_id = self._engine_and_id(str(rule.get("name", "")))
         by_resource: dict[str | None, list[tuple[str, str, str]]] = {}
-        for path, custom, error in _clauses(rule, ""):
-            by_resource.setdefault(_resource_of(path), []).append((path, custom, error))
+        for path, custom, error, resource in _located(_clauses(rule, "")):
+            by_resource.setdefault(resource, []).append((path, custom, error))
         if not by_resource:
             raise unparseable(self.name, f"rule {rule_id} failed without a located clause", str(rule))
         return [self._failure(engine, rule_id, file, res, clauses) for res, clauses in by_resource.items()]
@@ -115,13 +128,35 @@ class GuardEngine:
             severity="high",
             message=violation or _short(error) or f"{rule_id} failed",
             fix=fix,
-            extra={"clauses": [{"path": p, "error": e} for p, _, e in clauses]},
+            extra={"clauses": [{"path": p, "error": _unmarked(e)} for p, _, e in clauses]},
         )
 
 
 def _short(error: str) -> str:
     """cfn-guard's own message without its [L:x,C:y] marks and echoed values."""
-    return re.sub(r"\[L:\d+,C:\d+\]", "", error).split(" Value traversed to")[0].strip()
+    return _unmarked(error).split(" Value traversed to")[0].strip()
+
+
+def _unmarked(error: str) -> str:
+    """Without [L:x,C:y]: they count lines of the file cfn-guard read (a projected copy); tapgate locates a
+    finding from its path in the real template."""
+    return LINE_MARK.sub("", error)
+
+
+def _located(clauses):
+    """(path, custom, error, resource) per clause. A clause with no path at all (cfn-guard's summary record
+    `UnResolvedContext` of a filter tested with empty / !empty) belongs to the located clause just before
+    it when that one carries no message of its own (the filter's inner comparison): the same fact, reported
+    once, on its resource. Otherwise it stays template-wide, so no failure is ever dropped."""
+    previous: tuple[str, str, str, str | None] | None = None
+    for path, custom, error, context_only in clauses:
+        resource = _resource_of(path)
+        if context_only and not path and previous and previous[3] and not previous[1]:
+            previous = (previous[0], custom, error, previous[3])
+            yield previous
+            continue
+        previous = (path, custom, error, resource)
+        yield previous
 
 
 def _every_input_reported(engine: str, reports: list, ctx: EngineContext) -> None:
@@ -135,7 +170,8 @@ def _every_input_reported(engine: str, reports: list, ctx: EngineContext) -> Non
 
 
 def _clauses(node: object, inherited: str):
-    """(path, custom message, error message) for every failing clause, walking nested rules."""
+    """(path, custom message, error message, is a pathless context record) for every failing clause,
+    walking nested rules."""
     if isinstance(node, list):
         for item in node:
             yield from _clauses(item, inherited)
@@ -143,13 +179,23 @@ def _clauses(node: object, inherited: str):
     if not isinstance(node, dict):
         return
     messages = node.get("messages") if isinstance(node.get("messages"), dict) else {}
-    custom = (messages.get("custom_message") or "").strip() or inherited
+    custom = _unjoined(messages.get("custom_message") or "").strip() or inherited
     if "check" in node:
-        yield _check_path(node["check"]), custom, (messages.get("error_message") or "").strip()
+        check = node["check"]
+        context_only = isinstance(check, dict) and "UnResolvedContext" in check
+        yield _check_path(check), custom, (messages.get("error_message") or "").strip(), context_only
         return
     for key, value in node.items():
         if key not in ("messages", "metadata", "name", "context"):
             yield from _clauses(value, custom)
+
+
+def _unjoined(custom: str) -> str:
+    """cfn-guard prints some records' multi-line custom message with each line break turned into ';'
+    (";    Violation: ...;    Fix: ...;"): turn them back, so no message ends in a stray ';'."""
+    if "\n" not in custom and (custom.strip().startswith(";") or custom.strip().endswith(";")):
+        return custom.replace(";", "\n")
+    return custom
 
 
 def _check_path(check: object) -> str:
