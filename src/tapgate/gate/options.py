@@ -39,9 +39,10 @@ class CheckOptions:
         return [name for name in ALL_ENGINES if name in chosen]  # slowest starts first
 
     def verdict_facts(self) -> dict:
-        """Everything besides file contents that can change a verdict (part of the cache key)."""
+        """Everything besides file contents that can change a verdict or the result (the cache key)."""
         return {
             "engines": self.engine_names(),
+            "fast": self.fast,  # --fast leaves out the cost estimate
             "strict": self.strict,
             "control_tower": self.control_tower,
             "engine_commands": self.engine_commands,
