@@ -28,14 +28,21 @@ def check_session(opts: CheckOptions) -> int:
     from tapgate.gate.progress import engine_progress
 
     _interrupt_on_sigterm()
-    with engine_progress(opts.engine_names()) as progress:
-        result = run_check(opts, policies, versions, progress)
-    result.provenance.cache_key = key
-    _report_engine_errors(result)
-    if key and result.summary.exit_code != 3:
-        cache.store(key, result.summary.exit_code, result.model_dump_json())
-    _emit(opts, result, key)
+    with _pdf_browser(opts):  # --report-dir: the PDF's Chromium starts beside the engines; killed on exit
+        with engine_progress(opts.engine_names()) as progress:
+            result = run_check(opts, policies, versions, progress)
+        result.provenance.cache_key = key
+        _report_engine_errors(result)
+        if key and result.summary.exit_code != 3:
+            cache.store(key, result.summary.exit_code, result.model_dump_json())
+        _emit(opts, result, key)
     return result.summary.exit_code
+
+
+def _pdf_browser(opts: CheckOptions):
+    from tapgate.report.pdf import prestarted_browser
+
+    return prestarted_browser(enabled=bool(opts.report_dir))
 
 
 PYTHON_ENGINES = ("cfn-lint", "checkov")

@@ -1,23 +1,39 @@
-"""PDF from the HTML report through headless Chromium's print-to-PDF (Debian's `chromium` package).
+"""PDF from the HTML report through headless Chromium's print-to-PDF, over the DevTools pipe (`cdp.Browser`).
 
-Chromium is found at $CHROMIUM_PATH, else on PATH (chromium, chromium-browser, google-chrome). Without it the
-PDF is skipped with `PdfUnavailable` (the callers warn and still write the other formats); a Chromium that
-runs but fails, hangs or writes no PDF raises `PdfError`. The flags keep it off the network: this runs where
-there is none, and a rendered report must never fetch anything.
+Chromium is found at $CHROMIUM_PATH, else on PATH: Debian's `chromium-headless-shell` (lighter to start),
+then `chromium`, `chromium-browser`, `google-chrome`. Without one the PDF is skipped with `PdfUnavailable`
+(the callers warn and still write the other formats); a Chromium that runs but fails, hangs or gives no PDF
+raises `PdfError`. The flags keep it off the network: this runs where there is none, and a rendered report
+must never fetch anything.
+
+Speed (issue 5: the report adds under 0.5 s to a gate run): `tapgate check --report-dir` opens
+`prestarted_browser()` before the engines run, so Chromium starts and prints a one-page warm-up document
+(fonts, the report's CSS, the print path) while they work; after the verdict only the report's own load and
+print remain. A PDF already printed from the same HTML is read back from `pdfcache` instead.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
+import threading
+import time
 from pathlib import Path
 
 from tapgate.errors import TapgateError
+from tapgate.report import cdp, pdfcache
 
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-TIMEOUT_S = 90.0
+CANDIDATES = (
+    "chromium-headless-shell",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
+TIMEOUT_S = 90.0  # a start, a load and a print; beyond this it hangs
 QUIET_FLAGS = (
     "--headless",
     "--no-sandbox",  # root in CI containers; the input is our own file
@@ -31,6 +47,16 @@ QUIET_FLAGS = (
     "--disable-dev-shm-usage",
     "--mute-audio",
 )
+# A4 and landscape pages come from the CSS (@page); no browser header or footer (the CSS has its own margin
+# boxes). Untagged: the text is the same, but tagging costs about half again the print time and four times
+# the file size; the HTML beside it is the accessible form.
+PRINT_SETTINGS = {
+    "preferCSSPageSize": True,
+    "printBackground": True,
+    "displayHeaderFooter": False,
+    "generateTaggedPDF": False,
+    "generateDocumentOutline": False,
+}
 
 
 class PdfUnavailable(TapgateError):
@@ -49,26 +75,8 @@ def find_chromium() -> str | None:
 
 
 def chromium_command(chromium: str, profile: Path, *args: str) -> list[str]:
+    """A one-shot command line (the browser tests' `--dump-dom`)."""
     return [chromium, *QUIET_FLAGS, f"--user-data-dir={profile}", *args]
-
-
-def html_to_pdf(html: str) -> bytes:
-    chromium = find_chromium()
-    if not chromium:
-        raise PdfUnavailable(
-            "PDF skipped: no headless Chromium found (install Debian's chromium or set CHROMIUM_PATH)"
-        )
-    with tempfile.TemporaryDirectory(prefix="tapgate-pdf-") as tmp:
-        work = Path(tmp)
-        page, out = work / "report.html", work / "report.pdf"
-        page.write_text(html, encoding="utf-8")
-        command = chromium_command(
-            chromium, work / "profile", "--no-pdf-header-footer", f"--print-to-pdf={out}", page.as_uri()
-        )
-        run_chromium(command)
-        if not out.is_file() or out.stat().st_size == 0 or not out.read_bytes().startswith(b"%PDF-"):
-            raise PdfError("PDF rendering failed: headless Chromium wrote no PDF")
-        return out.read_bytes()
 
 
 def run_chromium(command: list[str]) -> subprocess.CompletedProcess:
@@ -84,3 +92,151 @@ def run_chromium(command: list[str]) -> subprocess.CompletedProcess:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise PdfError(f"PDF rendering failed: Chromium exited {done.returncode}: {last}")
     return done
+
+
+_prestarted: PdfPrinter | None = None  # set by prestarted_browser() for the block it wraps
+
+
+@contextlib.contextmanager
+def prestarted_browser(enabled: bool = True):
+    """Within this block, `html_to_pdf` prints with a Chromium started (and warmed up) now, in the background.
+
+    Leaving the block by any path (an engine error, Ctrl-C, SIGTERM turned into KeyboardInterrupt) kills
+    the browser's process group and deletes its profile. Without Chromium this does nothing."""
+    global _prestarted
+    chromium = find_chromium() if enabled else None
+    if chromium is None or _prestarted is not None:
+        yield
+        return
+    printer = _prestarted = PdfPrinter(chromium, warm_up=True)
+    try:
+        yield
+    finally:
+        _prestarted = None
+        printer.close()
+
+
+def html_to_pdf(html: str) -> bytes:
+    chromium = find_chromium()
+    if not chromium:
+        raise PdfUnavailable(
+            "PDF skipped: no headless Chromium found (install Debian's chromium or set CHROMIUM_PATH)"
+        )
+    key = pdfcache.pdf_key(html, chromium, PRINT_SETTINGS)
+    if (cached := pdfcache.load_pdf(key)) is not None:
+        return cached
+    if _prestarted is not None and _prestarted.chromium == chromium:
+        pdf = _prestarted.print_pdf(html)
+    else:
+        printer = PdfPrinter(chromium, warm_up=False)
+        try:
+            pdf = printer.print_pdf(html)
+        finally:
+            printer.close()
+    pdfcache.store_pdf(key, pdf)
+    return pdf
+
+
+class PdfPrinter:
+    """One headless Chromium for one run: started on a background thread at once, printing on demand."""
+
+    def __init__(self, chromium: str, warm_up: bool):
+        self.chromium = chromium
+        self._browser: cdp.Browser | None = None
+        self._session: str | None = None
+        self._error: BaseException | None = None
+        self._pages = 0
+        self._deadline = time.monotonic() + TIMEOUT_S
+        self._closed = threading.Event()
+        self._ready = threading.Thread(target=self._start, args=(warm_up,), name="pdf-browser", daemon=True)
+        self._ready.start()
+
+    def _start(self, warm_up: bool) -> None:
+        try:
+            self._browser = cdp.Browser(self.chromium, QUIET_FLAGS)
+            if self._closed.is_set():  # closed while it was spawning
+                self._browser.close()
+                return
+            targets = self._browser.call("Target.getTargets", deadline=self._deadline)["targetInfos"]
+            page = next(t["targetId"] for t in targets if t["type"] == "page")
+            attach = {"targetId": page, "flatten": True}
+            self._session = self._browser.call("Target.attachToTarget", attach, deadline=self._deadline)[
+                "sessionId"
+            ]
+            self._browser.call("Page.enable", session=self._session, deadline=self._deadline)
+            if warm_up:
+                self._print(warm_up_html())
+        except Exception as err:  # noqa: BLE001 - re-raised by print_pdf, on the caller's thread
+            self._error = err
+
+    def print_pdf(self, html: str) -> bytes:
+        deadline = time.monotonic() + TIMEOUT_S
+        self._ready.join(max(0.0, deadline - time.monotonic()))
+        try:
+            if self._ready.is_alive():
+                raise cdp.BrowserTimeout("start")
+            if self._error is not None:
+                raise self._error
+            pdf = self._print(html, deadline)
+        except (
+            cdp.BrowserGone,
+            cdp.BrowserTimeout,
+            cdp.CdpError,
+            OSError,
+            ValueError,
+            LookupError,
+            StopIteration,
+        ) as err:
+            raise _as_pdf_error(err, self.chromium) from None
+        if not pdf.startswith(b"%PDF-"):
+            raise PdfError("PDF rendering failed: headless Chromium wrote no PDF")
+        return pdf
+
+    def _print(self, html: str, deadline: float | None = None) -> bytes:
+        deadline = deadline or self._deadline
+        self._pages += 1
+        page = self._browser.root / f"page-{self._pages}.html"
+        page.write_text(html, encoding="utf-8")
+        self._browser.drop_events()
+        self._browser.call("Page.navigate", {"url": page.as_uri()}, self._session, deadline=deadline)
+        self._browser.wait_event("Page.loadEventFired", self._session, deadline=deadline)
+        printed = self._browser.call("Page.printToPDF", PRINT_SETTINGS, self._session, deadline=deadline)
+        return base64.b64decode(printed["data"])
+
+    def close(self) -> None:
+        """Kill the browser (a thread still waiting on it sees it gone), then release the pipe and profile."""
+        self._closed.set()
+        if self._browser is not None:
+            self._browser.kill()
+        self._ready.join(5.0)
+        if self._browser is not None and not self._ready.is_alive():
+            self._browser.close()
+
+
+def _as_pdf_error(err: BaseException, chromium: str) -> TapgateError:
+    if isinstance(err, OSError) and not isinstance(err, cdp.BrowserGone):
+        return PdfUnavailable(f"PDF skipped: cannot start {chromium}: {err.strerror or err}")
+    if isinstance(err, cdp.BrowserTimeout):
+        return PdfError(f"PDF rendering failed: headless Chromium did not finish in {TIMEOUT_S:.0f} s")
+    if isinstance(err, cdp.BrowserGone):
+        if err.returncode == 0:
+            return PdfError("PDF rendering failed: headless Chromium wrote no PDF")
+        if err.returncode is not None:
+            return PdfError(f"PDF rendering failed: Chromium exited {err.returncode}: {err.detail}")
+        return PdfError(f"PDF rendering failed: Chromium closed its DevTools pipe: {err.detail}")
+    return PdfError(f"PDF rendering failed: {err}")
+
+
+def warm_up_html() -> str:
+    """One page per orientation in the report's own CSS and fonts (serif, sans and mono; bold; a repeated
+    table header; a badge), so the first real print finds fonts loaded and the print path warm."""
+    css = (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
+    body = (
+        "<main><h1>warm-up</h1><h2>2. Summary</h2><p>text <strong>bold</strong> <code>code</code></p>"
+        '<pre>{"Type": "AWS::S3::Bucket"}</pre><table><thead><tr><th>Control</th><th class="num">n</th>'
+        '</tr></thead><tbody><tr><td><span class="badge s-PASS">Held</span></td><td class="num">1</td>'
+        '</tr></tbody></table><section class="chapter wide"><h3>3. Control matrix</h3>'
+        '<p class="small muted">x</p></section></main>'
+    )
+    head = f'<meta charset="utf-8"><style>{css.replace("@FOOTER@", "warm-up")}</style>'
+    return f'<!DOCTYPE html><html lang="en"><head>{head}</head><body>{body}</body></html>'
