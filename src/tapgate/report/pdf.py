@@ -216,6 +216,8 @@ class PdfPrinter:
 def _as_pdf_error(err: BaseException, chromium: str) -> TapgateError:
     if isinstance(err, OSError) and not isinstance(err, cdp.BrowserGone):
         return PdfUnavailable(f"PDF skipped: cannot start {chromium}: {err.strerror or err}")
+    if isinstance(err, ValueError):  # json.JSONDecodeError: something else is on the pipe
+        return PdfError("PDF rendering failed: Chromium wrote something that is not a DevTools message")
     if isinstance(err, cdp.BrowserTimeout):
         return PdfError(f"PDF rendering failed: headless Chromium did not finish in {TIMEOUT_S:.0f} s")
     if isinstance(err, cdp.BrowserGone):

@@ -16,6 +16,12 @@ from tapgate.report.load import load_result
 from tapgate.report.pdf import find_chromium
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path_factory, monkeypatch):
+    """A PDF cache of this test session only: a PDF printed by an earlier run never stands in for a print."""
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "tapgate-cache"))
+
+
 @pytest.fixture(scope="session")
 def failing() -> GateResult:
     return load_result(RESULTS / "failing.json")

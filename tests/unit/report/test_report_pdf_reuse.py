@@ -1,0 +1,61 @@
+"""The fast paths of the PDF in a real headless Chromium: a browser prestarted for a gate run prints the same
+document a one-off browser prints, and leaves no process behind; a PDF already printed from the same HTML is
+read back without starting a browser, and a changed HTML is printed again."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pytest
+
+from tapgate.report import pdf, render
+from tapgate.report.html import render_html
+
+pytestmark = pytest.mark.browser
+
+
+def _text(content: bytes, tmp_path) -> str:
+    target = tmp_path / "out.pdf"
+    target.write_bytes(content)
+    return subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_prestarted_browser_prints_what_a_one_off_browser_prints(failing, chromium, tmp_path, monkeypatch):
+    one_off = render(failing, "pdf")
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "empty-cache"))  # print again, do not reuse
+    with pdf.prestarted_browser():
+        printer = pdf._prestarted
+        prestarted = render(failing, "pdf")
+        pid = printer._browser.pid
+    assert _text(prestarted, tmp_path) == _text(one_off, tmp_path)
+    assert pdf._prestarted is None and printer._browser.pid is None
+    deadline = time.monotonic() + 5  # killed at once; their parents (killed too) may take a moment to go
+    while subprocess.run(["pgrep", "-g", str(pid)], capture_output=True).stdout:
+        assert time.monotonic() < deadline, "browser processes left running"
+        time.sleep(0.05)
+
+
+def test_same_html_is_not_printed_again(failing, chromium, monkeypatch):
+    first = render(failing, "pdf")
+
+    def no_browser(*_args, **_kwargs):
+        raise AssertionError("a browser was started for a PDF already printed")
+
+    monkeypatch.setattr(pdf, "PdfPrinter", no_browser)
+    assert render(failing, "pdf") == first
+    changed = failing.model_copy(deep=True)
+    changed.provenance.started_at = "2030-01-01T00:00:00Z"
+    assert render_html(changed) != render_html(failing)
+    with pytest.raises(AssertionError, match="a browser was started"):
+        render(changed, "pdf")
+
+
+def test_pdf_is_untagged_a4_and_keeps_landscape_pages(failing, chromium, tmp_path):
+    target = tmp_path / "r.pdf"
+    target.write_bytes(render(failing, "pdf"))
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(target)], capture_output=True, text=True)
+    sizes = re.findall(r"size:\s+([\d.]+) x ([\d.]+) pts \(A4\)", info.stdout)
+    assert ("594.96", "841.92") in sizes and ("841.92", "594.96") in sizes  # portrait and landscape A4
+    assert re.search(r"^Tagged:\s+no", info.stdout, re.MULTILINE)
