@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from corpus import load_mutations, minified, tapstack_mutant
+from corpus import load_mutations, tapstack_mutant
 from guardrun import REPO_ROOT, guard_binary
+
+from helpers.template_variants import minified
 
 pytestmark = pytest.mark.engines
 

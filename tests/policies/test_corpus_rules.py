@@ -8,9 +8,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from corpus import load_mutations, renamed, tapstack_mutant
+from corpus import load_mutations, tapstack_mutant
 from guardrun import GUARD_RULES, guard_verdicts, load_tapstack, tapgate_failing
 
+from helpers.template_variants import renamed
 from tapgate.catalog import load_catalog
 
 MUTATIONS = load_mutations()

@@ -1,4 +1,4 @@
-"""Invariance: renaming every logical id (with every Ref, GetAtt, Sub, DependsOn and
+"""Invariance: renaming every logical id and parameter (with every Ref, GetAtt, Sub, DependsOn and
 DefinitionSubstitutions reference, and the waivers that name them), minifying the JSON, and converting it to
 YAML with short-form tags change no verdict of any engine. Runs the real engines on TapStack.json."""
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from gate_test_helpers import REPO, TEMPLATES
-from template_variants import minified, rename, renamed_ids, to_yaml
+
+from helpers.template_variants import minified, renamed, to_yaml
 
 pytestmark = pytest.mark.engines
 
@@ -74,10 +75,9 @@ def test_yaml_short_form_same_verdicts(project, baseline):
 
 
 def test_renamed_logical_ids_same_verdicts(project, baseline, tmp_path):
-    data = json.loads(STACK.read_text())
-    mapping = renamed_ids(data)
+    data, mapping = renamed(json.loads(STACK.read_text()))
     path = project / "renamed.json"
-    path.write_text(json.dumps(rename(data, mapping), indent=2))
+    path.write_text(json.dumps(data, indent=2))
     policies = tmp_path / "policies"
     shutil.copytree(project / "policies", policies)
     _rename_waivers(policies / "waivers.yaml", mapping)
