@@ -1,30 +1,42 @@
 """What rendering the auditor's report adds to a gate run (issue 5: under 0.5 s).
 
-    python bench/bench_report.py [--runs 7] [--result tests/fixtures/results/tapstack.json] [--write-docs]
+    python bench/bench_report.py [--runs 7] [--gate-runs 3] [--no-gate] [--no-pdf] [--write-docs]
 
-Cases, on a stored GateResult (by default TapStack.json's real result, every finding of every engine):
+On a stored GateResult (by default TapStack.json's real result, every finding of every engine), each case
+`--runs` times round-robin:
 
 - `cold: markdown + html + json`: a fresh Python process that has already loaded the result (as the gate has),
-  timed from there: importing the report modules and Jinja2, compiling the template, rendering all three.
-  This is what `tapgate check --report-dir` pays on top of the engines, less the PDF;
+  timed from there: importing the report modules and Jinja2, compiling the template, rendering all three;
 - `warm: markdown`, `warm: html`, `warm: json`: each format again in a process that rendered once;
-- `pdf (headless Chromium)`: the HTML printed to PDF by Chromium, a browser start included (when installed).
+- `pdf: one-off Chromium`: start a browser, load, print, close (`tapgate report --format pdf`);
+- `pdf: prestarted Chromium`: only the load and print, in a browser started and warmed up beforehand
+  (what `tapgate check --report-dir` pays after the verdict);
+- `report dir after the verdict`: every file `--report-dir` writes (text, JSON, SARIF, JUnit, Markdown,
+  HTML, PDF) through the gate's own code, with the browser prestarted;
+- `pdf: same HTML again`: the PDF read back from the cache (a cached gate re-run).
+Every PDF case but the last prints a distinct HTML (its start time differs), so none is served by the cache.
 
-Each case runs `--runs` times round-robin and the median is reported. `--write-docs` rewrites the "Report"
-section of docs/benchmarks.md with the table, the command and the machine (bench_gate.py's helpers).
+Then the whole gate, `--gate-runs` times round-robin on a snapshot of the project (bench_gate.snapshot):
+`tapgate check --no-cache` against the same with `--report-dir`, and the cached pair, side by side: the added
+wall time of `--report-dir` is the median of the per-round differences.
+
+`--write-docs` rewrites the "Report" section of docs/benchmarks.md with the tables, command and machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from bench_gate import describe_machine, write_docs_section
+from _common import describe_machine, measured_lines, spread_cells, write_docs_section
+from bench_gate import GATE_OK, snapshot, timed
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 0.5
@@ -49,12 +61,32 @@ def cold_once(result_file: Path) -> tuple[float, float]:
     return float(wall), float(cpu)
 
 
-def warm_once(result, fmt: str) -> float:
-    from tapgate.report import render
-
+def clocked(action) -> float:
     start = time.perf_counter()
-    render(result, fmt)
+    action()
     return time.perf_counter() - start
+
+
+def pdf_cases(result, round_no: int) -> dict[str, float]:
+    """The PDF paths, each on an HTML no earlier run printed (the start time carries the round)."""
+    from tapgate.gate.session import _write_report_dir
+    from tapgate.report import pdf, render
+
+    def fresh(tag: str):
+        copy = result.model_copy(deep=True)
+        copy.provenance.started_at = f"2000-01-01T00:{round_no % 60:02d}:00Z {tag}"
+        return copy
+
+    out = {"pdf: one-off Chromium": clocked(lambda: render(fresh("one-off"), "pdf"))}
+    with pdf.prestarted_browser():
+        pdf._prestarted._ready.join()  # the engines' ~10 s are far longer than the start and warm-up
+        out["pdf: prestarted Chromium"] = clocked(lambda: render(fresh("prestarted"), "pdf"))
+    with pdf.prestarted_browser(), tempfile.TemporaryDirectory() as tmp:
+        pdf._prestarted._ready.join()
+        out["report dir after the verdict"] = clocked(lambda: _write_report_dir(Path(tmp), fresh("dir")))
+    again = fresh("prestarted")
+    out["pdf: same HTML again"] = clocked(lambda: render(again, "pdf"))
+    return out
 
 
 def measure(result_file: Path, runs: int, with_pdf: bool) -> dict[str, list[float]]:
@@ -65,26 +97,50 @@ def measure(result_file: Path, runs: int, with_pdf: bool) -> dict[str, list[floa
     for fmt in ("markdown", "html", "json"):
         render(result, fmt)  # warm-up: imports and template compile happen here, not in the warm figures
     times: dict[str, list[float]] = {"cold: markdown + html + json": [], "cold, CPU time": []}
-    times.update({f"warm: {fmt}": [] for fmt in ("markdown", "html", "json")})
-    if with_pdf:
-        times["pdf (headless Chromium)"] = []
-    for _ in range(runs):
+    for round_no in range(runs):
         wall, cpu = cold_once(result_file)
         times["cold: markdown + html + json"].append(wall)
         times["cold, CPU time"].append(cpu)
         for fmt in ("markdown", "html", "json"):
-            times[f"warm: {fmt}"].append(warm_once(result, fmt))
-        if with_pdf:
-            times["pdf (headless Chromium)"].append(warm_once(result, "pdf"))
+            times.setdefault(f"warm: {fmt}", []).append(clocked(lambda fmt=fmt: render(result, fmt)))
+        for name, seconds in (pdf_cases(result, round_no) if with_pdf else {}).items():
+            times.setdefault(name, []).append(seconds)
     return times
+
+
+def gate_rounds(template: Path, runs: int) -> dict[str, list[float]]:
+    """Wall seconds of the gate with and without --report-dir, fresh and cached, round-robin."""
+    with tempfile.TemporaryDirectory(prefix="tapgate-bench-") as tmp:
+        snap = Path(tmp)
+        copy = snapshot(snap, template)
+        gate = [sys.executable, "-m", "tapgate", "check", copy.name]
+        env = {"PYTHONPATH": str(snap / "src")}
+        cases = {
+            "tapgate check --no-cache": [*gate, "--no-cache"],
+            "tapgate check --no-cache --report-dir DIR": [
+                *gate,
+                "--no-cache",
+                "--report-dir",
+                str(snap / "r"),
+            ],
+            "tapgate check (cached)": gate,
+            "tapgate check --report-dir DIR (cached)": [*gate, "--report-dir", str(snap / "r")],
+        }
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for round_no in range(1, runs + 1):
+            for name, argv in cases.items():
+                times[name].append(timed(argv, env, GATE_OK, snap)[0])
+            print(f"gate round {round_no}/{runs}: " + ", ".join(f"{t[-1]:.2f}s" for t in times.values()))
+    return times
+
+
+def added(times: dict[str, list[float]], plain: str, with_dir: str) -> list[float]:
+    return [b - a for a, b in zip(times[plain], times[with_dir], strict=True)]
 
 
 def table(times: dict[str, list[float]]) -> str:
     rows = ["| case | median | min | max |", "|---|---:|---:|---:|"]
-    for name, values in times.items():
-        rows.append(
-            f"| {name} | {statistics.median(values):.3f} s | {min(values):.3f} s | {max(values):.3f} s |"
-        )
+    rows += [f"| {name} | {spread_cells(values, unit=' s')} |" for name, values in times.items()]
     return "\n".join(rows)
 
 
@@ -95,57 +151,74 @@ def describe_result(result_file: Path) -> str:
     return f"{shown}: {counts}, {len(data['regulations'])} regulations"
 
 
+def verdict_lines(times: dict[str, list[float]], gate: dict[str, list[float]], busy: bool) -> list[str]:
+    def met(seconds: float) -> str:
+        return f"target < {TARGET_S} s: {'met' if seconds < TARGET_S else 'NOT met'}"
+
+    cold, cpu = (statistics.median(times[k]) for k in ("cold: markdown + html + json", "cold, CPU time"))
+    lines = [f"markdown + html + json, cold: {cold:.3f} s wall ({cpu:.3f} s CPU), {met(cold)}"]
+    if "report dir after the verdict" in times:
+        after = statistics.median(times["report dir after the verdict"])
+        lines.append(
+            f"every --report-dir file after the verdict, Chromium prestarted: {after:.3f} s, {met(after)}"
+        )
+    for plain, with_dir in (
+        ("tapgate check --no-cache", "tapgate check --no-cache --report-dir DIR"),
+        ("tapgate check (cached)", "tapgate check --report-dir DIR (cached)"),
+    ):
+        if gate:
+            diff = statistics.median(added(gate, plain, with_dir))
+            lines.append(
+                f"`{with_dir}` over `{plain}`: {diff:+.2f} s (median of per-round differences), {met(diff)}"
+            )
+    if busy:
+        lines.append("measured under contention: wall times on a quiet machine are lower")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--gate-runs", type=int, default=3, help="rounds of the whole-gate comparison")
+    parser.add_argument("--no-gate", action="store_true", help="skip the whole-gate comparison")
     parser.add_argument(
         "--result", type=Path, default=REPO / "tests" / "fixtures" / "results" / "tapstack.json"
     )
-    parser.add_argument("--no-pdf", action="store_true", help="skip the Chromium case")
+    parser.add_argument("--template", type=Path, default=REPO / "TapStack.json")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the Chromium cases")
     parser.add_argument(
         "--write-docs", action="store_true", help="rewrite the Report section of docs/benchmarks.md"
     )
     args = parser.parse_args(argv)
     from tapgate.report.pdf import find_chromium
 
-    with_pdf = not args.no_pdf and find_chromium() is not None
+    chromium = find_chromium()
+    with_pdf = not args.no_pdf and chromium is not None
     before = describe_machine()
-    times = measure(args.result.resolve(), args.runs, with_pdf)
+    with tempfile.TemporaryDirectory(prefix="tapgate-bench-cache-") as cache:
+        os.environ["TAPGATE_CACHE_DIR"] = cache  # no PDF or result printed before this run is reused
+        times = measure(args.result.resolve(), args.runs, with_pdf)
+        gate = {} if args.no_gate else gate_rounds(args.template.resolve(), args.gate_runs)
     after = describe_machine()
-    cold = statistics.median(times["cold: markdown + html + json"])
-    cpu = statistics.median(times["cold, CPU time"])
-    met = "met" if cold < TARGET_S else "MISSED"
-    verdict = (
-        f"cold markdown + html + json: {cold:.3f} s wall ({cpu:.3f} s of CPU), target < {TARGET_S} s: {met}"
-        + (" on wall time; the CPU time is the cost without contention" if before["busy"] else "")
-    )
-    command = "python bench/bench_report.py" + (f" --runs {args.runs}" if args.runs != 7 else "")
-    body = "\n".join(
-        [
-            "What rendering the report adds to a gate run, on a stored result (the engines are not re-run).",
-            "The cold case is a fresh process: report imports, Jinja2, template compile and three renders;",
-            "its CPU time is what the work costs, whatever else shares the machine.",
-            "",
-            f"Command: `{command}` ({args.runs} runs of each case, round-robin; "
-            f"{describe_result(args.result.resolve())}).",
-            f"Measured {before['when']}, {before['summary']}.",
-            f"Load average (1 min) before/after: {before['load1']:.2f} / {after['load1']:.2f}"
-            + (" — measured under contention from other work on the machine." if before["busy"] else "."),
-            "",
-            table(times),
-            "",
-            f"- {verdict}",
-            "- The PDF is not part of that figure: it starts a headless Chromium and lays out every page,"
-            " and is written only with `--report-dir` (or `tapgate report --format pdf`), never on a plain"
-            " `tapgate check`. `tapgate check --report-dir` therefore pays the PDF row on top, which is"
-            " over the 0.5 s target: seconds, most of it Chromium's start on a busy machine."
-            if with_pdf
-            else "- The PDF case was not measured (--no-pdf, or no headless Chromium on this machine).",
-        ]
-    )
-    print(body)
+    command = "python bench/bench_report.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    detail = f"{args.runs} runs of each case, round-robin; {describe_result(args.result.resolve())}"
+    body = [
+        "What rendering the report adds to a gate run. First on a stored result (the engines are not re-run;",
+        "cases in bench/bench_report.py's docstring), then the whole gate with and without `--report-dir`.",
+        f"PDF renderer: {chromium or 'none found'}.",
+        "",
+        *measured_lines(command.strip(), detail, before, after),
+        "",
+        table(times),
+    ]
+    if gate:
+        body += ["", f"The whole gate on {args.template.name}, {args.gate_runs} rounds, round-robin:", ""]
+        body += [table(gate)]
+    body += ["", *[f"- {line}" for line in verdict_lines(times, gate, before["busy"])]]
+    text = "\n".join(body)
+    print(text)
     if args.write_docs:
-        write_docs_section(REPO / "docs" / "benchmarks.md", "Report", body)
+        write_docs_section(REPO / "docs" / "benchmarks.md", "Report", text)
         print("docs/benchmarks.md: Report section written")
     return 0
 
