@@ -81,3 +81,11 @@ def write_docs_section(doc: Path, heading: str, body: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text, encoding="utf-8")
+
+
+def publish(body: str, heading: str, write_docs: bool) -> None:
+    """Print a section; with --write-docs also make it the `## HEADING` section of docs/benchmarks.md."""
+    print(body)
+    if write_docs:
+        write_docs_section(BENCHMARKS_DOC, heading, body)
+        print(f"docs/benchmarks.md: {heading} section written")

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import BENCHMARKS_DOC, REPO, describe_machine, measured_lines, spread_cells, write_docs_section
+from _common import REPO, describe_machine, measured_lines, publish, spread_cells
 
 TARGET_S = 1.0
 PROBE = """
@@ -98,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     command = f"python bench/bench_crosscheck.py --runs {args.runs}"
     detail = f"{args.runs} fresh process{'es' if args.runs != 1 else ''}; {template.name}"
     body = "\n".join([*measured_lines(command, detail, before, after), "", *table(results, args.runs)])
-    print(body)
-    if args.write_docs:
-        write_docs_section(BENCHMARKS_DOC, "Cross-checks", body)
-        print("docs/benchmarks.md: Cross-checks section written")
+    publish(body, "Cross-checks", args.write_docs)
     return 0
 
 

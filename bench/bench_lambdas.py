@@ -26,7 +26,7 @@ import statistics
 import sys
 import time
 
-from _common import BENCHMARKS_DOC, REPO, describe_machine, measured_lines, spread_cells, write_docs_section
+from _common import REPO, describe_machine, measured_lines, publish, spread_cells
 
 sys.path.insert(0, str(REPO / "lambdas"))
 TARGET_MS = 5.0
@@ -177,10 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             *table(logic, args.reports, quarantined, handlers, args.handler_reports),
         ]
     )
-    print(body)
-    if args.write_docs:
-        write_docs_section(BENCHMARKS_DOC, "Lambdas", body)
-        print("docs/benchmarks.md: Lambdas section written")
+    publish(body, "Lambdas", args.write_docs)
     return 0
 
 
