@@ -56,6 +56,7 @@ class Injected:
     function: str
     operation: str
     ordinal: int
+    seen: dict[str, int] = field(default_factory=dict)  # calls of each planned kind so far, this one included
 
 
 @dataclass
@@ -119,7 +120,7 @@ class FaultPlan:
                 self.seen[kind] = n = self.seen.get(kind, 0) + 1
                 if chosen is None and n in ordinals:
                     chosen = kind
-                    self.injected.append(Injected(kind, function, operation, n))
+                    self.injected.append(Injected(kind, function, operation, n, dict(self.seen)))
         return chosen
 
 
@@ -186,3 +187,19 @@ def injecting(plan: FaultPlan, current: threading.local) -> Iterator[FaultPlan]:
         yield plan
     finally:
         BotocoreStubber.__call__ = original
+
+
+def expire_abandoned_transactions(bridge: Any) -> int:
+    """Roll back every Data API transaction still open on `bridge`; returns how many.
+
+    The Data API rolls back a transaction that has seen no call for three minutes. A handler that died
+    inside one (`crash`, `crash-any`), or whose commit and then rollback both failed, leaves it open till
+    then, holding its row locks. Call this before each handler invocation while handlers run one at a time
+    (the runtime holds its lock through an invocation): every transaction still open then is abandoned, and
+    rolling it back at once is the service's timeout compressed, as Retry intervals are.
+    """
+    abandoned = list(bridge._transactions)  # the bridge's open transactions, by id
+    for transaction_id in abandoned:
+        with contextlib.suppress(Exception):  # ended meanwhile: nothing to expire
+            bridge.end_transaction(transaction_id, commit=False)
+    return len(abandoned)
