@@ -1,12 +1,15 @@
 """deliver: move each valid report under the object-locked prefix and send it once through SES.
 
 Idempotency: a report has at most one row in `deliveries` (its primary key). The row is claimed in its own
-committed transaction (INSERT ... ON CONFLICT DO NOTHING RETURNING) before the email goes out, so a retry,
-a re-run or a concurrent invocation finds the claim and never sends a second email:
+committed transaction (one auto-committed statement: INSERT ... ON CONFLICT DO NOTHING RETURNING, with its
+audit event) before the email goes out, so a retry, a re-run or a concurrent invocation finds the claim and
+never sends a second email:
 - claimed and sent (a message id): reported as delivered again, nothing sent;
 - claimed but never recorded as sent (the function died in between): in doubt; reported as failed for an
   operator to reconcile against SES, never re-sent;
 - a failed claim (SES refused, nothing sent) may be claimed again.
+Per report, two Data API calls (the claim, the record of the send): a claim per batch would leave every
+report after a crash in doubt, not just the one being sent.
 """
 
 from __future__ import annotations
@@ -37,38 +40,46 @@ class _SendInDoubt(Exception):
     """SES may have accepted the message: the answer was lost (read timeout, connection dropped)."""
 
 
+# One statement, so one auto-committed transaction: the claim (a new row, or a failed one taken again) and its
+# audit event, or else the existing row. Committed before any email goes out.
+_CLAIM_SQL = """
+WITH fresh AS (
+    INSERT INTO deliveries (report_id, run_id, status, recipient, sha256, late)
+    VALUES (:report_id, :run_id, 'sending', :recipient, :sha256, :late)
+    ON CONFLICT (report_id) DO NOTHING RETURNING report_id
+), reclaimed AS (
+    UPDATE deliveries SET status = 'sending', run_id = :run_id, recipient = :recipient, sha256 = :sha256,
+        late = :late, claimed_at = now(), status_detail = NULL
+    WHERE report_id = :report_id AND status = 'failed' RETURNING report_id
+), claimed AS (
+    SELECT report_id FROM fresh UNION ALL SELECT report_id FROM reclaimed
+), audited AS (
+    INSERT INTO audit_events (actor, action, report_id, run_id, detail)
+    SELECT 'deliver', 'delivery_claimed', report_id, :run_id, :detail FROM claimed RETURNING report_id
+)
+SELECT (SELECT count(*) FROM audited) AS claimed, d.status, d.message_id, d.report_key, d.version_id, d.sha256
+FROM (SELECT 1) AS one LEFT JOIN deliveries AS d ON d.report_id = :report_id
+"""
+
+
 def claim(db: Database, run_id: str, report: GeneratedReport, recipient: str) -> dict[str, Any] | None:
     """Claim the report's delivery atomically. None when claimed now; else the existing delivery row."""
-    with db.transaction() as tx:
-        params = {
+    (row,) = db.query(
+        _CLAIM_SQL,
+        {
             "report_id": report.report_id,
             "run_id": run_id,
             "recipient": recipient,
             "sha256": report.sha256,
             "late": report.late,
-        }
-        claimed = tx.query(
-            "INSERT INTO deliveries (report_id, run_id, status, recipient, sha256, late) "
-            "VALUES (:report_id, :run_id, 'sending', :recipient, :sha256, :late) "
-            "ON CONFLICT (report_id) DO NOTHING RETURNING report_id",
-            params,
-        )
-        if not claimed:
-            claimed = tx.query(
-                "UPDATE deliveries SET status = 'sending', run_id = :run_id, recipient = :recipient, "
-                "sha256 = :sha256, late = :late, claimed_at = now(), status_detail = NULL "
-                "WHERE report_id = :report_id AND status = 'failed' RETURNING report_id",
-                params,
-            )
-        if claimed:
-            tx.audit("deliver", "delivery_claimed", report.report_id, run_id, {"recipient": recipient})
-            return None
-        rows = tx.query(
-            "SELECT status, message_id, report_key, version_id, sha256 FROM deliveries "
-            "WHERE report_id = :report_id",
-            {"report_id": report.report_id},
-        )
-    return rows[0]
+            "detail": {"recipient": recipient},
+        },
+    )
+    if row["claimed"]:
+        return None
+    if row["status"] is None:  # another invocation claimed it after this statement's snapshot: try again
+        raise TransientError("CLAIM_CONFLICT", f"{report.report_id} was claimed concurrently")
+    return row
 
 
 def _release(db: Database, report_id: str, run_id: str, reason: str) -> None:
@@ -131,25 +142,38 @@ def _send(report: GeneratedReport, business_date: str, report_bucket: str, locke
     return answer["MessageId"]
 
 
+# The send recorded, the job delivered and the audit event: one statement, one transaction.
+_RECORD_SENT_SQL = """
+WITH sent AS (
+    UPDATE deliveries SET status = 'sent', message_id = :message_id, report_key = :key,
+        version_id = :version_id, sent_at = now(), status_at = now()
+    WHERE report_id = :report_id AND status = 'sending' RETURNING report_id
+), job AS (
+    UPDATE report_jobs SET status = 'delivered', updated_at = now() WHERE report_id = :report_id
+    RETURNING report_id
+)
+INSERT INTO audit_events (actor, action, report_id, run_id, detail)
+VALUES ('deliver', 'report_delivered', :report_id, :run_id, :detail)
+"""
+
+
 def _record_sent(db: Database, run_id: str, report: GeneratedReport, key: str, version_id, message_id: str):
-    with db.transaction() as tx:
-        tx.execute(
-            "UPDATE deliveries SET status = 'sent', message_id = :message_id, report_key = :key, "
-            "version_id = :version_id, sent_at = now(), status_at = now() "
-            "WHERE report_id = :report_id AND status = 'sending'",
-            {"report_id": report.report_id, "message_id": message_id, "key": key, "version_id": version_id},
-        )
-        tx.execute(
-            "UPDATE report_jobs SET status = 'delivered', updated_at = now() WHERE report_id = :report_id",
-            {"report_id": report.report_id},
-        )
-        tx.audit(
-            "deliver",
-            "report_delivered",
-            report.report_id,
-            run_id,
-            {"message_id": message_id, "report_key": key, "version_id": version_id, "sha256": report.sha256},
-        )
+    db.execute(
+        _RECORD_SENT_SQL,
+        {
+            "report_id": report.report_id,
+            "run_id": run_id,
+            "message_id": message_id,
+            "key": key,
+            "version_id": version_id,
+            "detail": {
+                "message_id": message_id,
+                "report_key": key,
+                "version_id": version_id,
+                "sha256": report.sha256,
+            },
+        },
+    )
 
 
 def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buckets: tuple[str, str]) -> dict:

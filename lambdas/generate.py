@@ -15,7 +15,7 @@ from tapcommon.config import environment, setting
 from tapcommon.db import Database
 from tapcommon.errors import PermanentError
 from tapcommon.events import GenerateEvent, parse_event
-from tapcommon.jobs import Job, load_jobs, load_records
+from tapcommon.jobs import Job, load_jobs, load_records_of
 from tapcommon.keys import staging_key
 from tapcommon.metrics import count_by_jurisdiction, metrics
 from tapcommon.packs import load_pack
@@ -60,13 +60,15 @@ def _already_delivered(db: Database, job: Job) -> dict[str, Any]:
 
 def generate(event: GenerateEvent, db: Database, work_bucket: str) -> dict[str, Any]:
     jobs = load_jobs(db, event.batch.report_ids)
+    to_render = [rid for rid in event.batch.report_ids if jobs[rid].status not in _DONE]
+    records = load_records_of(db, to_render) if to_render else {}
     out: list[dict[str, Any]] = []
     for report_id in event.batch.report_ids:
         job = jobs[report_id]
         if job.status in _DONE:
             out.append(_already_delivered(db, job))
             continue
-        fmt, name, body = render_job(job, load_records(db, report_id))
+        fmt, name, body = render_job(job, records[report_id])
         key = staging_key(job.jurisdiction, job.business_date.isoformat(), name)
         answer = put_object(work_bucket, key, body, CONTENT_TYPES[fmt])
         out.append(

@@ -58,18 +58,20 @@ def load_jobs(db: Database, report_ids: list[str]) -> dict[str, Job]:
 RECORDS_PAGE = 1000  # rows per Data API call: a page stays far under the 1 MiB response limit
 
 
-def load_records(db: Database, report_id: str) -> list[dict[str, Any]]:
-    """The source rows of one report, in line order, a page at a time."""
-    records: list[dict[str, Any]] = []
-    last = 0
+def load_records_of(db: Database, report_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The source rows of several reports (a batch), in line order, a page of rows per Data API call."""
+    records: dict[str, list[dict[str, Any]]] = {report_id: [] for report_id in report_ids}
+    last_id, last_line = "", 0
     while True:
         rows = db.query(
-            "SELECT line_no, data FROM report_rows WHERE report_id = :report_id AND line_no > :last "
-            "ORDER BY line_no LIMIT :page",
-            {"report_id": report_id, "last": last, "page": RECORDS_PAGE},
+            "SELECT report_id, line_no, data FROM report_rows "
+            "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids)) "
+            "AND (report_id, line_no) > (:last_id, :last_line) ORDER BY report_id, line_no LIMIT :page",
+            {"ids": report_ids, "last_id": last_id, "last_line": last_line, "page": RECORDS_PAGE},
             json_fields=("data",),
         )
-        records.extend(row["data"] for row in rows)
+        for row in rows:
+            records[row["report_id"]].append(row["data"])
         if len(rows) < RECORDS_PAGE:
             return records
-        last = rows[-1]["line_no"]
+        last_id, last_line = rows[-1]["report_id"], rows[-1]["line_no"]

@@ -43,13 +43,16 @@ _ROUTES = {
 
 
 class DataApiBridge:
-    """Connections to one PostgreSQL server: a pool for auto-commit calls and one per open transaction."""
+    """Connections to one PostgreSQL server: a pool for auto-commit calls, one per open transaction (taken
+    from a second pool of connections whose transactions ended)."""
 
     def __init__(self, dsn: str):
         self.dsn = dsn
         self._lock = threading.Lock()
         self._idle: dict[str, list[psycopg.Connection]] = {}
         self._transactions: dict[str, psycopg.Connection] = {}
+        self._idle_tx: dict[str, list[psycopg.Connection]] = {}  # ended transactions' connections, reused
+        self._database_of: dict[str, str] = {}  # transaction id -> its database
         self.statements = 0  # how many statements ran: the simulation reports it
 
     # connections -------------------------------------------------------------------------------------------
@@ -79,23 +82,34 @@ class DataApiBridge:
 
     def close(self) -> None:
         with self._lock:
-            conns = [c for idle in self._idle.values() for c in idle] + list(self._transactions.values())
+            conns = [c for idle in (*self._idle.values(), *self._idle_tx.values()) for c in idle]
+            conns += self._transactions.values()
             self._idle.clear()
+            self._idle_tx.clear()
             self._transactions.clear()
         for conn in conns:
             conn.close()
 
     # the five operations -----------------------------------------------------------------------------------
     def begin_transaction(self, database: str | None) -> str:
-        conn = self._connect(database, autocommit=False)
+        # an idle connection of the database, as the service's pool would hand out (a connect costs more
+        # than the statements of a short transaction); autocommit off until the transaction ends
+        key = database or ""
+        with self._lock:
+            idle = self._idle_tx.setdefault(key, [])
+            conn = idle.pop() if idle else None
+        if conn is None or conn.closed:
+            conn = self._connect(database, autocommit=False)
         transaction_id = base64.b64encode(uuid.uuid4().bytes * 2).decode()
         with self._lock:
             self._transactions[transaction_id] = conn
+            self._database_of[transaction_id] = key
         return transaction_id
 
     def end_transaction(self, transaction_id: str, commit: bool) -> str:
         with self._lock:
             conn = self._transactions.pop(transaction_id or "", None)
+            key = self._database_of.pop(transaction_id or "", "")
         if conn is None:
             raise DataApiError(f"Transaction {transaction_id} is not found", "NotFoundException")
         try:
@@ -104,9 +118,13 @@ class DataApiBridge:
             else:
                 conn.rollback()
         except psycopg.Error as err:
-            raise DataApiError(_pg_message(err)) from err
-        finally:
             conn.close()
+            raise DataApiError(_pg_message(err)) from err
+        if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.close()
+        else:
+            with self._lock:
+                self._idle_tx.setdefault(key, []).append(conn)
         return "Transaction Committed" if commit else "Rollback Complete"
 
     def execute(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,7 @@ class SimStack:
         from moto import mock_aws
 
         from tapgate.sim.dataapi import data_api_bridge
+        from tapgate.sim.dispatch import moto_dispatch_cached
         from tapgate.sim.postgres import running_postgres
 
         # moto warns on every Map that ToleratedFailurePercentage has no effect, Powertools on every batch
@@ -116,6 +117,7 @@ class SimStack:
         self._exit.enter_context(self.runtime.installed())
         self._exit.enter_context(self.clock.installed())
         self._exit.enter_context(injecting(self.faults, self.runtime.current))
+        self._exit.enter_context(moto_dispatch_cached())
         self.session = boto3.Session(region_name=REGION)
         with self._stage("deploy"):
             self._deploy()

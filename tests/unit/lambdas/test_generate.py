@@ -92,3 +92,15 @@ def test_malformed_batch_is_permanent(platform, lambda_context):
             {"run_id": "r", "business_date": BUSINESS_DATE, "batch": {"batch_id": "b", "report_ids": []}},
             lambda_context,
         )
+
+
+def test_source_rows_read_a_page_at_a_time_render_the_same(pipeline, platform, monkeypatch):
+    """The batch's rows come in pages across report boundaries: a tiny page renders the same bytes."""
+    from tapcommon import jobs
+
+    monkeypatch.setattr(jobs, "RECORDS_PAGE", 3)
+    (paged,) = pipeline.generate()
+    monkeypatch.setattr(jobs, "RECORDS_PAGE", 1000)
+    (whole,) = pipeline.generate()
+    assert [r["sha256"] for r in paged["reports"]] == [r["sha256"] for r in whole["reports"]]
+    assert all(r["size"] > 0 for r in paged["reports"])

@@ -1,0 +1,86 @@
+"""moto's request dispatch without the work it repeats on every call, for the duration of a simulation.
+
+A boto3 call into moto costs 2–11 ms here; a day makes tens of thousands. Part of that is moto redoing, for
+every request, work whose answer cannot change while the simulation runs (profiled with cProfile on a
+deliver batch, moto 5.2.5):
+
+- `S3Backend._url_module` calls `importlib.reload(moto.s3.urls)` on every S3 request (the module reads
+  environment variables for custom endpoints at import; the simulation sets none) — a reload stats every
+  `sys.path` entry;
+- `BaseBackend.urls` rebuilds the backend's URL → handler table on every request;
+- `method_names_from_class` runs `inspect.getmembers` over the response class on every request.
+
+And one on botocore's side: the endpoint of an S3 call is resolved through a rule set, cached on the call's
+parameters, which include the object `Key` (and `Prefix`, `CopySource`) although no rule reads them: every
+new key misses the cache and evaluates the whole rule set again (~1 ms). The parameters no rule of the
+service references are left out of the call (checked against the rule set when installed), so the answer is
+the one the rule set gives, and is cached.
+
+Inside `moto_dispatch_cached()` the three answers are kept: the URL table per backend class, keyed by the
+backend's url bases and paths (the Data API bridge changes `url_paths`: a changed table is rebuilt), the
+method names per class. Nothing about what moto answers changes: the same handlers get the same requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+
+@contextlib.contextmanager
+def moto_dispatch_cached() -> Iterator[None]:
+    import moto.s3.urls as s3_urls
+    from moto.core import responses
+    from moto.core.base_backend import BaseBackend
+    from moto.s3.models import S3Backend
+
+    compute_urls = BaseBackend.urls.fget
+    tables: dict[tuple, dict[str, Any]] = {}
+
+    def urls(backend: Any) -> dict[str, Any]:
+        module = backend._url_module
+        key = (type(backend), tuple(backend.url_bases), tuple(module.url_paths.items()))
+        table = tables.get(key)
+        if table is None:
+            table = tables[key] = compute_urls(backend)
+        return table
+
+    from botocore.regions import EndpointRulesetResolver
+
+    get_provider_params = EndpointRulesetResolver._get_provider_params
+    unread = _unreferenced_endpoint_parameters("s3")
+
+    def provider_params(resolver: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        params = get_provider_params(resolver, *args, **kwargs)
+        for name in unread if resolver._service_model.endpoint_prefix == "s3" else ():
+            params.pop(name, None)
+        return params
+
+    method_names = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(S3Backend, "_url_module", property(lambda self: s3_urls)))
+        stack.enter_context(mock.patch.object(BaseBackend, "urls", property(urls)))
+        stack.enter_context(mock.patch.object(responses, "method_names_from_class", method_names))
+        stack.enter_context(
+            mock.patch.object(EndpointRulesetResolver, "_get_provider_params", provider_params)
+        )
+        yield
+
+
+def _unreferenced_endpoint_parameters(service: str) -> frozenset[str]:
+    """The parameters of the service's endpoint rule set that no rule or condition refers to."""
+    import botocore.session
+
+    ruleset = (
+        botocore.session.get_session()
+        .get_component("data_loader")
+        .load_service_model(service, "endpoint-rule-set-1")
+    )
+    text = json.dumps(ruleset["rules"])
+    return frozenset(
+        name for name in ruleset["parameters"] if f'"ref": "{name}"' not in text and f"{{{name}}}" not in text
+    )
