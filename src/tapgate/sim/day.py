@@ -195,8 +195,11 @@ class BusinessDay:
     def invocation_summary(self) -> dict[str, dict[str, float]]:
         table: dict[str, dict[str, float]] = {}
         for inv in self.stack.runtime.invocations:
-            row = table.setdefault(inv.function, {"count": 0, "errors": 0, "seconds": 0.0})
+            row = table.setdefault(
+                inv.function, {"count": 0, "errors": 0, "seconds": 0.0, "cpu_seconds": 0.0}
+            )
             row["count"] += 1
             row["errors"] += int(inv.errored)
             row["seconds"] = round(row["seconds"] + inv.duration_s, 3)
+            row["cpu_seconds"] = round(row["cpu_seconds"] + inv.cpu_s, 3)
         return dict(sorted(table.items()))

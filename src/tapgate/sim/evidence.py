@@ -127,6 +127,8 @@ def collect(stack: Any, business_date: str, emf_from: int = 0, ses_from: int = 0
         failures = _rows(
             conn, "SELECT report_ids FROM batch_failures WHERE batch_id LIKE %s", f"{business_date}-%"
         )
+    # one listing per bucket: moto re-scans the whole bucket for every page of a listing
+    report_bucket = _versions(stack, "ReportBucket", ("reports/", "confirmations/"), business_date)
     return DayEvidence(
         business_date=business_date,
         jobs=jobs,
@@ -136,24 +138,29 @@ def collect(stack: Any, business_date: str, emf_from: int = 0, ses_from: int = 0
         deliveries=deliveries,
         confirmations=confirmations,
         batch_failure_reports={r for (ids,) in failures for r in (ids or [])},
-        s3_reports=_versions(stack, "ReportBucket", "reports/", business_date),
-        s3_receipts=set(_versions(stack, "ReportBucket", "confirmations/", business_date)),
-        s3_quarantine=set(_versions(stack, "WorkBucket", "quarantine/", business_date)),
+        s3_reports=report_bucket.get("reports/", {}),
+        s3_receipts=set(report_bucket.get("confirmations/", {})),
+        s3_quarantine=set(_versions(stack, "WorkBucket", ("quarantine/",), business_date)["quarantine/"]),
         ses_messages=ses_message_ids(stack)[ses_from:],
         metrics=stack.runtime.metric_totals(since=emf_from),
     )
 
 
-def _versions(stack: Any, bucket_logical_id: str, prefix: str, business_date: str) -> dict[str, int]:
-    """key -> number of versions, for keys under `prefix` whose path holds the business date."""
+def _versions(
+    stack: Any, bucket_logical_id: str, prefixes: tuple[str, ...], business_date: str
+) -> dict[str, dict[str, int]]:
+    """prefix -> key -> number of versions, for keys under each prefix whose path holds the business date."""
     bucket = stack.deployment.physical(bucket_logical_id)
     s3 = stack.client("s3")
-    counts: Counter[str] = Counter()
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+    common = prefixes[0] if len(prefixes) == 1 else ""  # several: the whole bucket, listed once
+    counts: dict[str, Counter[str]] = {prefix: Counter() for prefix in prefixes}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=common):
         for version in page.get("Versions", []):
-            if f"/{business_date}/" in version["Key"]:
-                counts[version["Key"]] += 1
-    return dict(counts)
+            key = version["Key"]
+            prefix = next((p for p in prefixes if key.startswith(p)), None)
+            if prefix and f"/{business_date}/" in key:
+                counts[prefix][key] += 1
+    return {prefix: dict(found) for prefix, found in counts.items()}
 
 
 def ses_message_ids(stack: Any) -> list[str]:

@@ -44,6 +44,7 @@ class Invocation:
     error_message: str | None
     duration_s: float
     started: float
+    cpu_s: float = 0.0  # the thread's CPU time: what the handler cost, whatever else loads the machine
 
 
 @dataclass
@@ -106,7 +107,7 @@ class LambdaRuntime:
         name = fn.function_name
         logical = self.logical_ids.get(name, name)
         with self._lock:
-            started = time.monotonic()
+            started, cpu_started = time.monotonic(), time.thread_time()
             buffer = io.StringIO()
             with self._environment(fn), self._captured(buffer):
                 self.current.function = logical
@@ -131,7 +132,15 @@ class LambdaRuntime:
             self._collect(output)
             message = payload.get("errorMessage") if errored and isinstance(payload, dict) else None
             self.invocations.append(
-                Invocation(logical, errored, error_type, message, time.monotonic() - started, started)
+                Invocation(
+                    logical,
+                    errored,
+                    error_type,
+                    message,
+                    time.monotonic() - started,
+                    started,
+                    time.thread_time() - cpu_started,
+                )
             )
         return json.dumps(payload, default=str), errored, output
 

@@ -1,0 +1,77 @@
+"""tapgate.sim.dispatch: the moto/botocore dispatch caches change no answer — the same request URLs, the same
+parsed timestamps (value and tzinfo), S3 rule-set parameters left out only when no rule reads them, the URL
+table rebuilt when a backend's url paths change."""
+
+from __future__ import annotations
+
+import contextlib
+
+import boto3
+import pytest
+from botocore.utils import parse_timestamp
+from moto import mock_aws
+
+from tapgate.sim.dispatch import _unreferenced_endpoint_parameters, fast_timestamp, moto_dispatch_cached
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Fri, 27 Nov 2026 22:00:05 GMT",
+        "Mon, 02 Jan 2006 03:04:05 GMT",
+        "2026-11-27T22:00:05.123Z",
+        "2026-11-27T22:00:05+01:00",
+        1764280805,
+        "1764280805",
+    ],
+)
+def test_fast_timestamp_is_botocores_answer(value):
+    assert repr(fast_timestamp(value)) == repr(parse_timestamp(value))
+
+
+def test_an_unparseable_timestamp_still_fails():
+    with pytest.raises(ValueError):
+        fast_timestamp("Fri, 27 Xyz 2026 22:00:05 GMT")
+
+
+def test_only_parameters_no_s3_rule_reads_are_left_out():
+    unread = _unreferenced_endpoint_parameters("s3")
+    assert {"Key", "Prefix", "CopySource"} <= unread
+    assert not unread & {"Bucket", "Region", "UseFIPS", "UseDualStack", "Endpoint", "ForcePathStyle"}
+
+
+def _urls_of_calls(cached: bool) -> list[str]:
+    seen: list[str] = []
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.meta.events.register("before-send.s3", lambda request, **_: seen.append(request.url))
+        with moto_dispatch_cached() if cached else contextlib.nullcontext():
+            s3.create_bucket(Bucket="dispatch-test")
+            s3.put_object(Bucket="dispatch-test", Key="a/b.txt", Body=b"x")
+            s3.copy_object(
+                Bucket="dispatch-test", Key="c.txt", CopySource={"Bucket": "dispatch-test", "Key": "a/b.txt"}
+            )
+            got = s3.get_object(Bucket="dispatch-test", Key="c.txt")
+            assert got["Body"].read() == b"x" and got["LastModified"].tzinfo is not None
+            s3.list_objects_v2(Bucket="dispatch-test", Prefix="a/")
+    return seen
+
+
+def test_requests_go_to_the_same_urls_with_and_without_the_caches(aws_credentials):
+    assert _urls_of_calls(cached=True) == _urls_of_calls(cached=False)
+
+
+def test_the_url_table_is_rebuilt_when_url_paths_change(aws_credentials):
+    from moto.backends import get_backend
+    from moto.rdsdata import urls
+
+    with mock_aws(), moto_dispatch_cached():
+        backend = get_backend("rds-data")["123456789012"]["us-east-1"]
+        first = backend.urls
+        assert backend.urls is first
+        urls.url_paths["{0}/SimTest$"] = urls.response.dispatch
+        try:
+            assert any(url.endswith("/SimTest$") for url in backend.urls)
+        finally:
+            del urls.url_paths["{0}/SimTest$"]
+        assert not any(url.endswith("/SimTest$") for url in backend.urls)
