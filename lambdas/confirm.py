@@ -27,7 +27,7 @@ from tapcommon.events import (
 )
 from tapcommon.keys import confirmation_key
 from tapcommon.metrics import count_by_jurisdiction, metrics
-from tapcommon.runs import finalize_run, record_failure
+from tapcommon.runs import finalize_run, record_failure, record_sends
 from tapcommon.ses_events import apply_ses_notifications
 
 logger = Logger()
@@ -75,6 +75,7 @@ def _already_confirmed(db: Database, report_ids: list[str]) -> set[str]:
 def _record(db: Database, run_id: str, fresh: list[tuple[Delivered, str]], now: dt.datetime) -> None:
     """Confirmation rows, the jobs' status and the audit events: one transaction."""
     with db.transaction() as tx:
+        record_sends(tx, [d.model_dump() for d, _ in fresh])
         tx.batch(
             "INSERT INTO confirmations (report_id, run_id, message_id, sha256, version_id, receipt_key, "
             "confirmed_at) VALUES (:report_id, :run_id, :message_id, :sha256, :version_id, :key, :now) "

@@ -206,9 +206,14 @@ def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buck
         raise
     try:
         _record_sent(db, event.run_id, report, locked[0], locked[1], message_id)
-    except (PermanentError, TransientError):
-        logger.error("sent but not recorded", extra={"report_id": report.report_id, "message_id": message_id})
-        raise
+    except (PermanentError, TransientError) as err:
+        # The mail is out and its message id is known: a retry could only find the claim in doubt, and a
+        # failed entry would lose the id. It is reported delivered; Confirm records the send (message id,
+        # key, version) with its confirmation, or RecordBatchFailure does if Confirm fails too.
+        logger.error(
+            "sent but not recorded: left to confirm",
+            extra={"report_id": report.report_id, "message_id": message_id, "error": str(err)},
+        )
     return {
         "report_id": report.report_id,
         "jurisdiction": report.jurisdiction,

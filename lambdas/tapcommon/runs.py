@@ -22,6 +22,26 @@ def failed_batch(failed_input: dict[str, Any]) -> tuple[str, list[str]]:
     return batch_id, [str(i) for i in ids]
 
 
+# A send Deliver could not record (SES took the mail, then the Data API failed), recorded from the message id
+# Deliver reported. A row already recorded is left as it is.
+_RECORD_SENDS_SQL = (
+    "UPDATE deliveries SET status = 'sent', message_id = :message_id, report_key = :report_key, "
+    "version_id = :version_id, sent_at = now(), status_at = now() "
+    "WHERE report_id = :report_id AND status = 'sending' AND message_id IS NULL"
+)
+
+
+def record_sends(tx: Database, delivered: list[dict[str, Any]]) -> None:
+    """Record the sends of `delivered` entries (report_id, message_id, report_key, version_id)."""
+    rows = [
+        {key: item.get(key) for key in ("report_id", "message_id", "report_key", "version_id")}
+        for item in delivered
+        if isinstance(item, dict) and item.get("report_id") and item.get("message_id")
+    ]
+    if rows:
+        tx.batch(_RECORD_SENDS_SQL, rows)
+
+
 def _error_text(action: RecordFailureAction) -> tuple[str, str]:
     """Error type and message; a Lambda error's Cause is JSON with errorType and errorMessage."""
     try:
@@ -36,6 +56,7 @@ def record_failure(action: RecordFailureAction, db: Database) -> dict[str, Any]:
     batch_id, report_ids = failed_batch(action.failed_input)
     error_type, message = _error_text(action)
     with db.transaction() as tx:
+        record_sends(tx, action.failed_input.get("delivered") or [])  # Confirm failed: keep the message ids
         tx.execute(
             "INSERT INTO batch_failures (run_id, batch_id, report_ids, error_type, error_message) "
             "VALUES (:run_id, :batch_id, :ids, :error_type, :message) "

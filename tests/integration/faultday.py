@@ -1,15 +1,20 @@
-"""Helpers of the fault scenarios: one deployed stack, a fresh business date per scenario."""
+"""Helpers of the fault scenarios: one deployed stack, a fresh business date per scenario, and the checks that
+every report of a faulted run is accounted for (sends read back from SES by the report id each message
+carries, so a send the database never recorded is still seen)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import email
 import itertools
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 # Weekdays after the default business date: each scenario gets its own, so scenarios never share reports.
 _FIRST = dt.date(2026, 11, 30)
 _weekdays = (d for d in (_FIRST + dt.timedelta(days=n) for n in itertools.count()) if d.weekday() < 5)
+REPORT_ID_HEADER = "X-TapStack-Report-Id"  # lambdas/tapcommon/mail.py sets it on every message
 
 
 @dataclass
@@ -19,13 +24,91 @@ class FaultRun:
     retries: list[Any]  # the Step Functions retries of this run (clock records)
     injected: dict[str, int]
     data: Any  # the seed of the date
+    business_date: dt.date | None = None
+    ses_from: int = 0  # index of this run's first message in moto's SES backend
+    faults: list[Any] = field(default_factory=list)  # the injected faults (tapgate.sim.faults.Injected)
+
+
+def _ses_backend(stack: Any) -> Any:
+    from moto.ses.models import ses_backends
+
+    return ses_backends[stack.deployment.resolver.account][stack.deployment.region]
+
+
+def expire_transactions_between_invocations(day: Any) -> None:
+    """Before each handler runs, roll back the transactions a crashed or faulted handler left open (the
+    service's 3-minute timeout, compressed): else the next statement on those rows would wait forever."""
+    from tapgate.sim.faults import expire_abandoned_transactions
+
+    stack = day.stack
+    if stack.runtime.before_invoke is None:
+        stack.runtime.before_invoke = lambda _function: expire_abandoned_transactions(stack.bridge)
 
 
 def run_with_faults(day: Any, ordinals: dict[str, set[int]], reports: int = 30) -> FaultRun:
     business_date = next(_weekdays)
     data = day.add_day(business_date, reports)
+    return run_date(day, business_date, ordinals, data)
+
+
+def run_date(day: Any, business_date: dt.date, ordinals: dict[str, set[int]], data: Any = None) -> FaultRun:
+    """Run `business_date` (already seeded) under the fault schedule `ordinals`."""
+    expire_transactions_between_invocations(day)
     day.faults.reset(ordinals)
     retries_from = len(day.stack.clock.retries)
+    ses_from = len(_ses_backend(day.stack).sent_messages)
     outcome = day.run(business_date)
     result = day.result(outcome)
-    return FaultRun(outcome, result, day.stack.clock.retries[retries_from:], day.faults.counts(), data)
+    injected, faults = day.faults.counts(), list(day.faults.injected)
+    day.faults.reset({})
+    retries = day.stack.clock.retries[retries_from:]
+    return FaultRun(outcome, result, retries, injected, data, business_date, ses_from, faults)
+
+
+def sends(day: Any, since: int) -> list[tuple[str, str]]:
+    """(message id, report id) of every message SES accepted from index `since` on."""
+    out = []
+    for message in _ses_backend(day.stack).sent_messages[since:]:
+        raw = getattr(message, "raw_data", None)
+        report_id = email.message_from_string(raw).get(REPORT_ID_HEADER) if raw else None
+        out.append((message.id, report_id or f"unknown:{message.id}"))
+    return out
+
+
+def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final: bool = True) -> list[str]:
+    """What breaks "no report lost, none sent twice, every report confirmed, quarantined or failed with a
+    record" in `run` (SES messages counted from `since`, default the run's own): [] when all holds.
+
+    A send is recorded when its report's deliveries row holds its message id. The one exception is a send
+    in doubt: the process died between SES's answer and the record, so the claim stays `sending` without a
+    message id; it must then be failed with a record, and deliver never sends it again.
+    """
+    ev = run.outcome.evidence
+    problems = []
+    seeded = set(run.data.report_ids) if run.data is not None else set(ev.jobs)
+    if set(ev.jobs) != seeded or not ev.generated <= seeded:
+        problems.append(f"lost: jobs {sorted(seeded ^ set(ev.jobs))}")
+    final = {r: ev.final_status(r) for r in ev.jobs}
+    recorded = ev.deliveries
+    failed_with_record = {
+        r
+        for r, s in final.items()
+        if s == "failed" and (r in ev.batch_failure_reports or recorded.get(r, {}).get("status") == "failed")
+    }
+    messages = sends(day, run.ses_from if since is None else since)
+    twice = [r for r, n in Counter(r for _, r in messages).items() if n > 1]
+    if twice:
+        problems.append(f"sent twice: {sorted(twice)}")
+    for message_id, report_id in messages:
+        row = recorded.get(report_id, {})
+        in_doubt = row.get("status") == "sending" and not row.get("message_id")
+        if row.get("message_id") != message_id and not (in_doubt and report_id in failed_with_record):
+            problems.append(f"send not recorded: {report_id} {message_id} (deliveries: {row or None})")
+        if final.get(report_id) == "quarantined":
+            problems.append(f"quarantined but sent: {report_id}")
+    for report_id, status in final.items():
+        if status == "failed" and report_id not in failed_with_record:
+            problems.append(f"failed without a record: {report_id}")
+        elif must_be_final and status not in ("confirmed", "quarantined", "failed"):
+            problems.append(f"not final: {report_id} {status} (deliveries: {recorded.get(report_id)})")
+    return problems
