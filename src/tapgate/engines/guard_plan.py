@@ -95,14 +95,18 @@ def plan(
     groups = list(by_types.values())
     sizes: dict[frozenset[str] | None, int] = {}
 
+    def cost_of(count: int, types: frozenset[str] | None) -> float:
+        if types not in sizes:
+            kinds = type_bytes if types is None else types
+            sizes[types] = base_bytes + sum(type_bytes.get(t, 0) for t in kinds)
+        return PROCESS_S + count * (RULE_S + BYTE_S * sizes[types])
+
     def cost(group: Group) -> float:
-        if group.types not in sizes:
-            kinds = type_bytes if group.types is None else group.types
-            sizes[group.types] = base_bytes + sum(type_bytes.get(t, 0) for t in kinds)
-        return PROCESS_S + len(group.rule_files) * (RULE_S + BYTE_S * sizes[group.types])
+        return cost_of(len(group.rule_files), group.types)
 
     def delta(a: Group, b: Group) -> float:
-        return cost(_merge(a, b)) - cost(a) - cost(b)
+        union = None if a.types is None or b.types is None else a.types | b.types
+        return cost_of(len(a.rule_files) + len(b.rule_files), union) - cost(a) - cost(b)
 
     live, next_id = dict(enumerate(groups)), len(groups)
     deltas = {(i, j): delta(live[i], live[j]) for i in live for j in live if i < j}
