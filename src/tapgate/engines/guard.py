@@ -1,5 +1,7 @@
-"""cfn-guard (the real binary) as one subprocess over every template and rule pack:
-`cfn-guard validate -r policies/guard [-r control-tower] -d T ... -o json --structured --show-summary none`.
+"""cfn-guard (the real binary) over every template and rule pack, with the verdicts of
+`cfn-guard validate -r policies/guard [-r control-tower] -d T ... -o json --structured --show-summary none`
+(the command recorded), run as a few concurrent processes, each rule file on a copy of the templates reduced
+to the resource types it reads (guard_exec; docs/gate.md "Speed").
 
 Exit 0 is compliant and 19 is not; 5 (a rule does not parse) and anything else is a failure. A failing
 clause becomes a FAIL on the resource its path points into; compliant and not-applicable rules become a

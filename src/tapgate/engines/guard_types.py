@@ -95,7 +95,8 @@ class _Classifier:
     def types(self) -> frozenset[str]:
         if any(t.kind == "str" and t.value == "Resources" for t in self.toks):
             raise Unclassifiable('the string "Resources" (a key held in a variable)')
-        self._bind_lets()
+        for _ in range(3):  # a let may name a root variable defined further down
+            self._bind_lets()
         for _ in range(2):  # contexts depend on root variables, which depend on contexts: twice settles it
             self.root_ctx = self._contexts()
             self._bind_parameters()
@@ -221,8 +222,9 @@ class _Classifier:
 
     def _is_section(self, i: int) -> bool:
         """Resources the template section (at the root), not a property of that name deeper down."""
-        if self._prev(i) == ".":
-            return i >= 2 and self._is_root(i - 2)
+        if self._prev(i) == ".":  # after any variable (an alias of the root may be missed), or the root
+            before = self._tok(i - 2)
+            return before.kind == "var" or (before.text == "this" and self.root_ctx[i - 2])
         return self.root_ctx[i]
 
     def _check_resources(self, i: int) -> None:

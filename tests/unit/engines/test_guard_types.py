@@ -72,6 +72,8 @@ def test_rule_files_that_read_only_their_types(text: str, types: set[str]) -> No
         "let doc = this\nrule X { %doc[*] !empty }",
         'let section = "Resources"\nlet doc = this\nrule X { %doc.%section !empty }',
         "rule is_doc(doc) { %doc.* !empty }\nrule X when is_doc(this) { Parameters exists }",
+        "let alias = %doc\nlet doc = this\nrule X { %alias.* !empty }",  # an alias of a root defined later
+        "let q = Parameters\nrule X { %q.Resources.* !empty }",  # any variable's .Resources is checked
         'rule X { Resources.*[ Type == "AWS::S3::Bucket ] }',  # an unterminated string
         "rule X { Resources exists <<unterminated message }",
     ],
