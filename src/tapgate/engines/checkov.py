@@ -23,7 +23,14 @@ RESULT_LISTS = {
     "failed_checks": "FAIL",
     "skipped_checks": "SUPPRESSED",
 }
-QUIET_ENV = {"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false", "LOG_LEVEL": "WARNING"}
+QUIET_ENV = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+    "LOG_LEVEL": "WARNING",
+    # One framework: checkov would fork a child to run it and pickle the report and the whole resource graph
+    # back to the parent. In-process, the same checks give the same results for less CPU (issue 8).
+    "CHECKOV_PARALLELIZATION_TYPE": "none",
+}
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
 
 

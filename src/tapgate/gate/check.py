@@ -42,25 +42,27 @@ def run_check(
         side.submit(_settle, ctx.catalog_future, _load_catalog, policies)
         try:
             git = side.submit(_git_state, policies.parent)
+            cost = side.submit(_cost_estimate, templates, opts)  # while the engines run, not after them
             for tpl in templates:  # line marks are indexed while the engines run, not after them
                 side.submit(lambda t=tpl: t.spans)
             register = _load_register(policies)
             catalog = ctx.catalog_future.result()
             runs = engines_done.result()
             git_state = git.result()
+            cost_estimate = cost.result()
         except BaseException:  # bad catalog or waivers, Ctrl-C, SIGTERM: no engine outlives the gate
             kill_running()
             raise
-    return _result(opts, policies, versions, started_at, templates, catalog, register, runs, git_state)
+    loaded = (catalog, register, runs, cost_estimate)
+    return _result(opts, policies, versions, started_at, templates, loaded, git_state)
 
 
-def _result(
-    opts, policies, versions, started_at, templates, catalog, register, runs, git_state
-) -> GateResult:
+def _result(opts, policies, versions, started_at, templates, loaded, git_state) -> GateResult:
     from tapgate.gate import findings as finishing
     from tapgate.gate import provenance, verdict, waivers
     from tapgate.model import GateResult
 
+    catalog, register, runs, cost_estimate = loaded
     engine_runs = [run for run, _ in runs]
     found = _judged([f for _, found in runs for f in found], engine_runs, opts, catalog, templates)
     waivers.apply_waivers(found, register)
@@ -79,7 +81,7 @@ def _result(
         findings=found,
         waivers=register + waivers.suppression_entries(found),
         flow_evidence=_flow_evidence(opts),
-        cost_estimate=None if opts.fast and not opts.report_dir else _cost_estimate(templates),
+        cost_estimate=cost_estimate,
     )
 
 
@@ -100,9 +102,10 @@ def _flow_evidence(opts) -> dict | None:
         raise InputError(f"unreadable flow evidence: {err}", str(path)) from err
 
 
-def _cost_estimate(templates) -> dict | None:
-    """The monthly cost at the default volume (cross-checks' price table), for a single-template run."""
-    if len(templates) != 1:
+def _cost_estimate(templates, opts: CheckOptions) -> dict | None:
+    """The monthly cost at the default volume (cross-checks' price table), for a single-template run.
+    Not a check: --fast (an editor's run) leaves it out unless it writes reports."""
+    if len(templates) != 1 or (opts.fast and not opts.report_dir):
         return None
     from tapgate.crosscheck.cost import estimate_monthly_cost
 
