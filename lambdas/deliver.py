@@ -82,6 +82,38 @@ def claim(db: Database, run_id: str, report: GeneratedReport, recipient: str) ->
     return row
 
 
+# A claim in doubt (the mail may be out, its record is not): the job fails, the reason goes on the claim,
+# which stays 'sending' so no run claims it again, and the audit trail says so. One statement.
+_IN_DOUBT_SQL = """
+WITH job AS (
+    UPDATE report_jobs SET status = 'failed', last_run_id = :run_id, updated_at = now()
+    WHERE report_id = :report_id AND status NOT IN ('confirmed', 'quarantined') RETURNING report_id
+), claim AS (
+    UPDATE deliveries SET status_detail = :reason, status_at = now()
+    WHERE report_id = :report_id AND status = 'sending' RETURNING report_id
+)
+INSERT INTO audit_events (actor, action, report_id, run_id, detail)
+VALUES ('deliver', 'delivery_in_doubt', :report_id, :run_id, :detail)
+"""
+
+
+def _in_doubt(db: Database, run_id: str, report_id: str, reason: str) -> PermanentError:
+    """Record a delivery in doubt (else its job stays `validated`, recorded nowhere); the error to raise."""
+    try:
+        db.execute(
+            _IN_DOUBT_SQL,
+            {
+                "report_id": report_id,
+                "run_id": run_id,
+                "reason": reason[:500],
+                "detail": {"reason": reason[:500]},
+            },
+        )
+    except (PermanentError, TransientError) as err:  # the claim stays in doubt: the next run records it
+        logger.error("delivery in doubt not recorded", extra={"report_id": report_id, "error": str(err)})
+    return PermanentError("DELIVERY_IN_DOUBT", reason)
+
+
 def _release(db: Database, report_id: str, run_id: str, reason: str) -> None:
     """Nothing was sent: mark the claim failed so a later attempt may claim it again."""
     with db.transaction() as tx:
@@ -182,8 +214,10 @@ def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buck
     existing = claim(db, event.run_id, report, load_pack(report.jurisdiction).regulator.recipient)
     if existing is not None:
         if not existing["message_id"]:
-            raise PermanentError(
-                "DELIVERY_IN_DOUBT",
+            raise _in_doubt(
+                db,
+                event.run_id,
+                report.report_id,
                 f"{report.report_id} was claimed ({existing['status']}) "
                 "but never recorded as sent; reconcile with SES before any resend",
             )
@@ -200,7 +234,9 @@ def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buck
         locked = _store_locked(buckets[0], buckets[1], report, business_date)
         message_id = _send(report, business_date, buckets[1], locked)
     except _SendInDoubt as err:  # the claim stays 'sending': never resent automatically
-        raise PermanentError("DELIVERY_IN_DOUBT", f"{report.report_id}: SES answer lost ({err})") from err
+        raise _in_doubt(
+            db, event.run_id, report.report_id, f"{report.report_id}: SES answer lost ({err})"
+        ) from err
     except (PermanentError, TransientError) as err:
         _release(db, report.report_id, event.run_id, str(err))
         raise

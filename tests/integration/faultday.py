@@ -80,8 +80,9 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
     record" in `run` (SES messages counted from `since`, default the run's own): [] when all holds.
 
     A send is recorded when its report's deliveries row holds its message id. The one exception is a send
-    in doubt: the process died between SES's answer and the record, so the claim stays `sending` without a
-    message id; it must then be failed with a record, and deliver never sends it again.
+    in doubt: the process died at the send or between SES's answer and the record, so the claim stays
+    `sending` without a message id. Its report must then be failed; the claim itself is its record (with a
+    batch failure where RecordBatchFailure ran), and deliver never claims it again.
     """
     ev = run.outcome.evidence
     problems = []
@@ -90,19 +91,18 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
         problems.append(f"lost: jobs {sorted(seeded ^ set(ev.jobs))}")
     final = {r: ev.final_status(r) for r in ev.jobs}
     recorded = ev.deliveries
-    failed_with_record = {
-        r
-        for r, s in final.items()
-        if s == "failed" and (r in ev.batch_failure_reports or recorded.get(r, {}).get("status") == "failed")
-    }
+    in_doubt = {r for r, d in recorded.items() if d.get("status") == "sending" and not d.get("message_id")}
+    records = (
+        ev.batch_failure_reports | in_doubt | {r for r, d in recorded.items() if d.get("status") == "failed"}
+    )
+    failed_with_record = {r for r, s in final.items() if s == "failed" and r in records}
     messages = sends(day, run.ses_from if since is None else since)
     twice = [r for r, n in Counter(r for _, r in messages).items() if n > 1]
     if twice:
         problems.append(f"sent twice: {sorted(twice)}")
     for message_id, report_id in messages:
         row = recorded.get(report_id, {})
-        in_doubt = row.get("status") == "sending" and not row.get("message_id")
-        if row.get("message_id") != message_id and not (in_doubt and report_id in failed_with_record):
+        if row.get("message_id") != message_id and report_id not in in_doubt & failed_with_record:
             problems.append(f"send not recorded: {report_id} {message_id} (deliveries: {row or None})")
         if final.get(report_id) == "quarantined":
             problems.append(f"quarantined but sent: {report_id}")
@@ -112,3 +112,20 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
         elif must_be_final and status not in ("confirmed", "quarantined", "failed"):
             problems.append(f"not final: {report_id} {status} (deliveries: {recorded.get(report_id)})")
     return problems
+
+
+def status_on_aws(day: Any, run: FaultRun) -> str:
+    """The execution's status as Step Functions would end it. moto's Distributed Map succeeds whatever its
+    child executions do; AWS fails the Map (States.ExceedToleratedFailureThreshold), and so the execution,
+    once the share of failed children passes the Map's ToleratedFailurePercentage. A child fails only when
+    its RecordBatchFailure fails too (the batch states catch everything else)."""
+    if run.outcome.status != "SUCCEEDED":
+        return run.outcome.status
+    maps = [s for s in day.definition()["States"].values() if s["Type"] == "Map"]
+    tolerated = max(float(s.get("ToleratedFailurePercentage", 0)) for s in maps)
+    sfn = day.stack.client("stepfunctions")
+    for map_run in sfn.list_map_runs(executionArn=run.outcome.execution_arn)["mapRuns"]:
+        counts = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])["executionCounts"]
+        if counts["total"] and 100 * counts["failed"] / counts["total"] > tolerated:
+            return "FAILED"
+    return "SUCCEEDED"

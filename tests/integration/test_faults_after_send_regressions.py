@@ -3,12 +3,16 @@
 - A Data API BadRequest on Deliver's record of a send (after SES accepted the mail): the report was left
   `validated`, its claim `sending` with no message id, so the mail out was recorded nowhere. Now the report
   is reported delivered (its message id is known) and Confirm records the send with the confirmation.
+- A crash at an SES send leaves that report's claim in doubt (`sending`, no message id: the mail may be
+  out). The next run of the date found the claim, reported the report failed, and recorded nothing: the
+  report went back to `validated` and stayed there. Now Deliver fails the job and notes the doubt on its
+  claim, which stays `sending`, so it is never sent again.
 """
 
 from __future__ import annotations
 
 import pytest
-from faultday import run_with_faults, sends, unaccounted
+from faultday import run_date, run_with_faults, sends, unaccounted
 
 pytestmark = pytest.mark.integration
 
@@ -33,3 +37,14 @@ def test_bad_request_on_delivers_record_of_a_send_leaves_the_send_recorded_and_t
     assert unaccounted(regression_day, run) == []
     assert run.result["invariants"] == dict.fromkeys(run.result["invariants"], True)
     assert len(sends(regression_day, run.ses_from)) == run.result["confirmed"]
+
+
+def test_a_claim_left_in_doubt_by_a_crash_at_the_send_fails_with_a_record_on_the_next_run(regression_day):
+    run = run_with_faults(regression_day, {"crash": {1}}, reports=30)
+    assert run.injected == {"crash": 1}
+    again = run_date(regression_day, run.business_date, {}, run.data)
+    assert again.outcome.status == "SUCCEEDED"
+    assert unaccounted(regression_day, again, since=run.ses_from) == []
+    (in_doubt,) = [r for r, d in again.outcome.evidence.deliveries.items() if not d["message_id"]]
+    assert again.outcome.evidence.deliveries[in_doubt]["status"] == "sending"  # never claimed again
+    assert again.outcome.evidence.final_status(in_doubt) == "failed"
