@@ -1,17 +1,25 @@
 """tapgate.sim.dispatch: the moto/botocore dispatch caches change no answer — the same request URLs, the same
-parsed timestamps (value and tzinfo), S3 rule-set parameters left out only when no rule reads them, the URL
-table rebuilt when a backend's url paths change."""
+parsed timestamps (value and tzinfo), the same form-encoded bodies as urllib, S3 rule-set parameters left out
+only when no rule reads them, the URL table rebuilt when a backend's url paths change."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import random
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 from botocore.utils import parse_timestamp
 from moto import mock_aws
 
-from tapgate.sim.dispatch import _unreferenced_endpoint_parameters, fast_timestamp, moto_dispatch_cached
+from tapgate.sim.dispatch import (
+    _unreferenced_endpoint_parameters,
+    fast_timestamp,
+    fast_urlencode,
+    moto_dispatch_cached,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +83,27 @@ def test_the_url_table_is_rebuilt_when_url_paths_change(aws_credentials):
         finally:
             del urls.url_paths["{0}/SimTest$"]
         assert not any(url.endswith("/SimTest$") for url in backend.urls)
+
+
+def _random_text(rng: random.Random, size: int) -> str:
+    alphabet = "ab c+/=%&\n~_.-X9*()!'é"
+    return "".join(
+        chr(rng.randint(1, 0x3000)) if rng.random() < 0.1 else rng.choice(alphabet) for _ in range(size)
+    )
+
+
+def test_fast_urlencode_is_urllibs_answer():
+    rng = random.Random(7)
+    for _ in range(500):
+        params = {
+            _random_text(rng, rng.randint(0, 10)): _random_text(rng, rng.randint(0, 60)) for _ in range(4)
+        }
+        assert fast_urlencode(params, doseq=True) == urlencode(params, doseq=True)
+        assert fast_urlencode(list(params.items()), True) == urlencode(list(params.items()), True)
+    message = {"Action": "SendRawEmail", "RawMessage.Data": base64.b64encode(rng.randbytes(30000)).decode()}
+    assert fast_urlencode(message, doseq=True) == urlencode(message, doseq=True)
+
+
+def test_fast_urlencode_leaves_other_values_to_urllib():
+    params = {"n": 1, "many": ["a b", "c"], "b": b"x y"}
+    assert fast_urlencode(params, doseq=True) == urlencode(params, doseq=True)
