@@ -50,8 +50,18 @@ def _tree_digest(root: Path) -> bytes:
                 continue
             path = Path(dirpath) / name
             digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(_file_digest(path))
     return digest.digest()
+
+
+def _file_digest(path: Path) -> bytes:
+    """The file's hash; a link that points nowhere (a copied tree) is keyed by where it points."""
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except FileNotFoundError:
+        if not path.is_symlink():
+            raise
+        return hashlib.sha256(b"L" + os.readlink(path).encode()).digest()
 
 
 def load(key: str) -> tuple[int, str] | None:

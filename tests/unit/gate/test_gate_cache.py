@@ -92,3 +92,16 @@ def test_code_beside_a_template_elsewhere_invalidates(gate, project):
     assert run() is False and run() is True
     (app / "lambdas" / "plan.py").write_text("def lambda_handler(e, c):\n    return 1\n")
     assert run() is False
+
+
+def test_a_dangling_link_in_a_hashed_tree_is_keyed_by_its_target(project):
+    """A copied tree can hold a link that points nowhere (tapgate/bundled_policies outside the repo): the key
+    is still computed (no traceback), and re-pointing the link changes it."""
+    from tapgate.gate.cache import cache_key
+
+    (project / "lambdas" / "gone").symlink_to(project / "nowhere")
+    first = cache_key([str(project / "stack.json")], [project / "lambdas"], {})
+    assert first == cache_key([str(project / "stack.json")], [project / "lambdas"], {})
+    (project / "lambdas" / "gone").unlink()
+    (project / "lambdas" / "gone").symlink_to(project / "elsewhere")
+    assert cache_key([str(project / "stack.json")], [project / "lambdas"], {}) != first
