@@ -26,6 +26,9 @@ And botocore form-encodes query-protocol bodies (SES `SendRawEmail`: the whole b
 `fast_urlencode` gives the same string, escaping only the bytes that need it; anything but str pairs goes to
 urllib.
 
+moto draws its ids (S3 version ids, SES message ids, request ids) a character at a time with
+`Random.choice`; `Random.choices` draws the same kind of string from the same seeded generator in one call.
+
 Inside `moto_dispatch_cached()` the three answers are kept: the URL table per backend class, keyed by the
 backend's url bases and paths (the Data API bridge changes `url_paths`: a changed table is rebuilt), the
 method names per class. Nothing about what moto answers changes: the same handlers get the same requests.
@@ -38,6 +41,7 @@ import datetime as dt
 import functools
 import json
 import re
+import string
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -63,6 +67,7 @@ def moto_dispatch_cached() -> Iterator[None]:
 
     from botocore import awsrequest, parsers
     from botocore.regions import EndpointRulesetResolver
+    from moto.moto_api._internal.moto_random import MotoRandom
 
     get_provider_params = EndpointRulesetResolver._get_provider_params
     unread = _unreferenced_endpoint_parameters("s3")
@@ -83,6 +88,8 @@ def moto_dispatch_cached() -> Iterator[None]:
         )
         stack.enter_context(mock.patch.object(parsers, "DEFAULT_TIMESTAMP_PARSER", fast_timestamp))
         stack.enter_context(mock.patch.object(awsrequest, "urlencode", fast_urlencode))
+        stack.enter_context(mock.patch.object(MotoRandom, "get_random_hex", _random_hex))
+        stack.enter_context(mock.patch.object(MotoRandom, "get_random_string", _random_string))
         yield
 
 
@@ -148,3 +155,13 @@ def fast_urlencode(query: Any, doseq: bool = False, *args: Any, **kwargs: Any) -
     if args or kwargs or not all(isinstance(k, str) and isinstance(v, str) for k, v in pairs):
         return urlencode(query, doseq, *args, **kwargs)
     return "&".join(f"{_quote_plus(k)}={_quote_plus(v)}" for k, v in pairs)
+
+
+def _random_hex(rng: Any, length: int = 8) -> str:
+    return "".join(rng.choices("0123456789abcdef", k=length))
+
+
+def _random_string(rng: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    text = "".join(rng.choices(pool, k=length))
+    return text.lower() if lower_case else text

@@ -107,3 +107,16 @@ def test_fast_urlencode_is_urllibs_answer():
 def test_fast_urlencode_leaves_other_values_to_urllib():
     params = {"n": 1, "many": ["a b", "c"], "b": b"x y"}
     assert fast_urlencode(params, doseq=True) == urlencode(params, doseq=True)
+
+
+def test_moto_ids_keep_their_shape_and_their_seed():
+    from moto.moto_api._internal import mock_random
+
+    with moto_dispatch_cached():
+        mock_random.seed(3)
+        first = (mock_random.get_random_hex(32), mock_random.get_random_string(16, lower_case=True))
+        mock_random.seed(3)
+        again = (mock_random.get_random_hex(32), mock_random.get_random_string(16, lower_case=True))
+    assert first == again
+    assert len(first[0]) == 32 and set(first[0]) <= set("0123456789abcdef")
+    assert len(first[1]) == 16 and first[1] == first[1].lower() and first[1].isalnum()
