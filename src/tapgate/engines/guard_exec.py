@@ -36,7 +36,8 @@ def run_projected(
     templates = {path: _load_json_template(path) for path in inputs}
     projectable = [t for t in templates.values() if t is not None]
     type_bytes, base_bytes = bytes_by_type(projectable)
-    groups = plan(classify(rule_files(rule_dirs)), type_bytes, base_bytes, workers * GROUPS_PER_WORKER)
+    types, weights = classify(rule_files(rule_dirs))
+    groups = plan(types, type_bytes, base_bytes, workers * GROUPS_PER_WORKER, weights)
     with tempfile.TemporaryDirectory(prefix="tapgate-guard-") as scratch:
         jobs = [_job(exe, g, n, templates, Path(scratch)) for n, g in enumerate(groups)]
         outputs = _run_all(engine, jobs, ok_codes, timeout_s, workers)

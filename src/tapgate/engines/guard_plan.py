@@ -15,18 +15,22 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tapgate.engines.guard_types import Full, readable_types
+from tapgate.engines.guard_types import Full, readable_types, regex_count
 
 RULE_SUFFIXES = (".guard", ".ruleset")
 # The cost model, fitted on TapStack.json with cfn-guard 3.1.1 (docs/gate.md): a rule file costs about
 # 5 ms plus 26 ms per 115 kB of data it is run on; a `validate` process about 30 ms even on a tiny input.
 RULE_S, BYTE_S, PROCESS_S = 0.005, 0.026 / 115_000, 0.030
+# cfn-guard compiles a regex afresh for every value it compares: per byte, a rule with regexes costs about
+# 1.5 to 9 times one without on TapStack.json (3 on the median): its weight is 3, else 1.
+REGEX_WEIGHT = 2.0
 
 
 @dataclass
 class Group:
     types: frozenset[str] | None  # None: the whole template
     rule_files: list[Path] = field(default_factory=list)
+    weight: float = 0.0  # the sum of its rule files' weights
 
 
 def rule_files(rule_dirs: list[Path]) -> list[Path]:
@@ -40,21 +44,26 @@ def rule_files(rule_dirs: list[Path]) -> list[Path]:
     return files
 
 
-def classify(files: list[Path]) -> dict[Path, frozenset[str] | None]:
-    """Each rule file's readable types (None: the whole template), remembered by content hash on disk."""
+def classify(files: list[Path]) -> tuple[dict[Path, frozenset[str] | None], dict[Path, float]]:
+    """Each rule file's readable types (None: the whole template) and cost weight, remembered by content
+    hash on disk."""
     cache_file, cached = _load_cache()
-    result, fresh = {}, {}
+    types, weights, fresh = {}, {}, {}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         digest = hashlib.sha256(text.encode()).hexdigest()
         entry = cached.get(digest)
-        if entry is None:
-            types = readable_types(text)
-            entry = fresh[digest] = None if isinstance(types, Full) else sorted(types)
-        result[path] = None if entry is None else frozenset(entry)
+        if not isinstance(entry, dict):
+            readable = readable_types(text)
+            entry = fresh[digest] = {
+                "types": None if isinstance(readable, Full) else sorted(readable),
+                "weight": 1 + REGEX_WEIGHT * (regex_count(text) > 0),
+            }
+        types[path] = None if entry["types"] is None else frozenset(entry["types"])
+        weights[path] = float(entry["weight"])
     if fresh and cache_file is not None:
         _store_cache(cache_file, {**cached, **fresh})
-    return result
+    return types, weights
 
 
 def _classifier_digest() -> str:
@@ -87,26 +96,30 @@ def plan(
     type_bytes: dict[str, int],
     base_bytes: int,
     max_groups: int,
+    weights: dict[Path, float] | None = None,
 ) -> list[Group]:
     """Groups of rule files, cheapest first merged, heaviest first returned (for scheduling)."""
     by_types: dict[frozenset[str] | None, Group] = {}
     for path, types in classified.items():
-        by_types.setdefault(types, Group(types)).rule_files.append(path)
+        group = by_types.setdefault(types, Group(types))
+        group.rule_files.append(path)
+        group.weight += (weights or {}).get(path, 1.0)
     groups = list(by_types.values())
     sizes: dict[frozenset[str] | None, int] = {}
 
-    def cost_of(count: int, types: frozenset[str] | None) -> float:
+    def cost_of(count: int, weight: float, types: frozenset[str] | None) -> float:
         if types not in sizes:
             kinds = type_bytes if types is None else types
             sizes[types] = base_bytes + sum(type_bytes.get(t, 0) for t in kinds)
-        return PROCESS_S + count * (RULE_S + BYTE_S * sizes[types])
+        return PROCESS_S + count * RULE_S + weight * BYTE_S * sizes[types]
 
     def cost(group: Group) -> float:
-        return cost_of(len(group.rule_files), group.types)
+        return cost_of(len(group.rule_files), group.weight, group.types)
 
     def delta(a: Group, b: Group) -> float:
         union = None if a.types is None or b.types is None else a.types | b.types
-        return cost_of(len(a.rule_files) + len(b.rule_files), union) - cost(a) - cost(b)
+        merged = cost_of(len(a.rule_files) + len(b.rule_files), a.weight + b.weight, union)
+        return merged - cost(a) - cost(b)
 
     live, next_id = dict(enumerate(groups)), len(groups)
     deltas = {(i, j): delta(live[i], live[j]) for i in live for j in live if i < j}
@@ -123,7 +136,7 @@ def plan(
 
 def _merge(a: Group, b: Group) -> Group:
     types = None if a.types is None or b.types is None else a.types | b.types
-    return Group(types, sorted([*a.rule_files, *b.rule_files]))
+    return Group(types, sorted([*a.rule_files, *b.rule_files]), a.weight + b.weight)
 
 
 def project(template: dict, types: frozenset[str] | None) -> dict:

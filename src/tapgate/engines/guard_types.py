@@ -71,6 +71,14 @@ def readable_types(text: str) -> frozenset[str] | Full:
         return Full(str(why))
 
 
+def regex_count(text: str) -> int:
+    """How many regex literals the file holds (0 if it cannot be read)."""
+    try:
+        return sum(tok.kind == "re" for tok in tokenize(text))
+    except Unclassifiable:
+        return 0
+
+
 def tokenize(text: str) -> list[Tok]:
     tokens = []
     for match in TOKEN.finditer(text):
