@@ -69,7 +69,7 @@ def show_plan(snap: Path, template: Path, control_tower: Path | None) -> None:
     print(f"{len(classified)} rule files, {len(full)} need the whole template: {', '.join(full[:8])}")
     sizes, base = bytes_by_type([data])
     workers = max(1, min(os.cpu_count() or 1, 8))
-    for group in plan(classified, sizes, base, workers * GROUPS_PER_WORKER, weights):
+    for group in plan(classified, sizes, base, workers * GROUPS_PER_WORKER, weights, workers):
         size = len(json.dumps(project(data, group.types)))
         kinds = "ALL" if group.types is None else ", ".join(sorted(t.split("::", 1)[1] for t in group.types))
         print(f"  {len(group.rule_files):3d} files on {size:7d} B: {kinds[:90]}")

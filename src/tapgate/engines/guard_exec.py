@@ -37,7 +37,7 @@ def run_projected(
     projectable = [t for t in templates.values() if t is not None]
     type_bytes, base_bytes = bytes_by_type(projectable)
     types, weights = classify(rule_files(rule_dirs))
-    groups = plan(types, type_bytes, base_bytes, workers * GROUPS_PER_WORKER, weights)
+    groups = plan(types, type_bytes, base_bytes, workers * GROUPS_PER_WORKER, weights, workers)
     with tempfile.TemporaryDirectory(prefix="tapgate-guard-") as scratch:
         jobs = [_job(exe, g, n, templates, Path(scratch)) for n, g in enumerate(groups)]
         outputs = _run_all(engine, jobs, ok_codes, timeout_s, workers)

@@ -97,6 +97,7 @@ def plan(
     base_bytes: int,
     max_groups: int,
     weights: dict[Path, float] | None = None,
+    workers: int = 1,
 ) -> list[Group]:
     """Groups of rule files, cheapest first merged, heaviest first returned (for scheduling)."""
     by_types: dict[frozenset[str] | None, Group] = {}
@@ -131,7 +132,22 @@ def plan(
         deltas = {pair: d for pair, d in deltas.items() if i not in pair and j not in pair}
         deltas.update({(k, new): delta(live[k], merged) for k in live})
         live[new] = merged
-    return sorted(live.values(), key=cost, reverse=True)
+    return _balanced(sorted(live.values(), key=cost, reverse=True), cost, max_groups, workers, weights or {})
+
+
+def _balanced(groups: list[Group], cost, max_groups: int, workers: int, weights: dict) -> list[Group]:
+    """Halve the heaviest group while it alone would outlast the others' share of the workers (the files of
+    a half are still run once each, on the same data)."""
+    while len(groups) < max_groups + workers and len(groups[0].rule_files) > 1:
+        total = sum(map(cost, groups))
+        if cost(groups[0]) <= total / max(1, workers):
+            break
+        heavy = groups.pop(0)
+        middle = len(heavy.rule_files) // 2
+        for files in (heavy.rule_files[:middle], heavy.rule_files[middle:]):
+            groups.append(Group(heavy.types, files, sum(weights.get(f, 1.0) for f in files)))
+        groups.sort(key=cost, reverse=True)
+    return groups
 
 
 def _merge(a: Group, b: Group) -> Group:

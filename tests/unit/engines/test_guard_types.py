@@ -148,3 +148,12 @@ def test_plan_keeps_the_whole_template_group_apart_when_it_pays() -> None:
         (frozenset({"AWS::S3::Bucket"}), (Path("a.guard"),))
     ]
     assert [(None, [Path("b.guard")])] == [(g.types, g.rule_files) for g in groups if g.types is None]
+
+
+def test_plan_halves_a_group_that_would_outlast_the_other_workers() -> None:
+    files = {Path(f"all{i:02}.guard"): None for i in range(40)}
+    files |= {Path(f"s3_{i}.guard"): frozenset({"AWS::S3::Bucket"}) for i in range(3)}
+    groups = plan(files, {"AWS::S3::Bucket": 1_000, "AWS::IAM::Role": 100_000}, 1_000, 2, workers=2)
+    whole = [g for g in groups if g.types is None]
+    assert len(whole) == 2 and all(len(g.rule_files) == 20 for g in whole)
+    assert sorted(f for g in groups for f in g.rule_files) == sorted(files)
