@@ -134,11 +134,13 @@ def _write(output: str | None, content: bytes) -> None:
 def _write_report_dir(directory: Path, result) -> None:
     from tapgate.errors import TapgateError
     from tapgate.output import extension, render
+    from tapgate.report.pdf import BackgroundPdf
 
     directory.mkdir(parents=True, exist_ok=True)
+    pdf = BackgroundPdf(result)  # Chromium prints while the other formats are rendered here
     for fmt in REPORT_DIR_FORMATS:
         try:
-            content = render(result, fmt)
+            content = pdf.result() if fmt == "pdf" else render(result, fmt)
         except (TapgateError, ImportError, NotImplementedError, ValueError) as err:
             print(f"tapgate: warning: {fmt} report not written: {err}", file=sys.stderr)
             continue

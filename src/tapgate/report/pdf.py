@@ -116,7 +116,9 @@ def prestarted_browser(enabled: bool = True):
         printer.close()
 
 
-def html_to_pdf(html: str) -> bytes:
+def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
+    """The PDF of `html`: from the cache, else printed by `printer`, else by the prestarted browser, else by
+    a browser started for this PDF alone."""
     chromium = find_chromium()
     if not chromium:
         raise PdfUnavailable(
@@ -125,8 +127,9 @@ def html_to_pdf(html: str) -> bytes:
     key = pdfcache.pdf_key(html, chromium, PRINT_SETTINGS)
     if (cached := pdfcache.load_pdf(key)) is not None:
         return cached
-    if _prestarted is not None and _prestarted.chromium == chromium:
-        pdf = _prestarted.print_pdf(html)
+    printer = printer or _prestarted
+    if printer is not None and printer.chromium == chromium:
+        pdf = printer.print_pdf(html)
     else:
         printer = PdfPrinter(chromium, warm_up=False)
         try:
@@ -135,6 +138,33 @@ def html_to_pdf(html: str) -> bytes:
             printer.close()
     pdfcache.store_pdf(key, pdf)
     return pdf
+
+
+class BackgroundPdf:
+    """`render(result, "pdf")` on a thread: Chromium loads and prints while the caller renders the other
+    formats. `result()` gives the bytes or raises what the render raised. If the caller leaves early (Ctrl-C),
+    closing the prestarted browser ends the thread's wait."""
+
+    def __init__(self, result):
+        self._content: bytes | None = None
+        self._error: Exception | None = None
+        printer = _prestarted  # taken now: once the caller closed it, no other browser is started
+        self._thread = threading.Thread(target=self._run, args=(result, printer), name="pdf", daemon=True)
+        self._thread.start()
+
+    def _run(self, result, printer: PdfPrinter | None) -> None:
+        from tapgate.report.html import render_html
+
+        try:
+            self._content = html_to_pdf(render_html(result), printer)
+        except Exception as err:  # noqa: BLE001 - re-raised by result(), on the caller's thread
+            self._error = err
+
+    def result(self) -> bytes:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._content
 
 
 class PdfPrinter:
@@ -148,6 +178,7 @@ class PdfPrinter:
         self._pages = 0
         self._deadline = time.monotonic() + TIMEOUT_S
         self._closed = threading.Event()
+        self._in_use = threading.Lock()  # held while a print talks to the browser: close() waits for it
         self._ready = threading.Thread(target=self._start, args=(warm_up,), name="pdf-browser", daemon=True)
         self._ready.start()
 
@@ -177,7 +208,10 @@ class PdfPrinter:
                 raise cdp.BrowserTimeout("start")
             if self._error is not None:
                 raise self._error
-            pdf = self._print(html, deadline)
+            with self._in_use:
+                if self._closed.is_set():
+                    raise cdp.BrowserGone(None, "closed")
+                pdf = self._print(html, deadline)
         except (
             cdp.BrowserGone,
             cdp.BrowserTimeout,
@@ -209,8 +243,11 @@ class PdfPrinter:
         if self._browser is not None:
             self._browser.kill()
         self._ready.join(5.0)
-        if self._browser is not None and not self._ready.is_alive():
+        released = self._in_use.acquire(timeout=5.0)  # a print on another thread now fails fast
+        if self._browser is not None and not self._ready.is_alive() and released:
             self._browser.close()
+        if released:
+            self._in_use.release()
 
 
 def _as_pdf_error(err: BaseException, chromium: str) -> TapgateError:

@@ -103,3 +103,23 @@ def _wait_for(condition, seconds: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_print_in_background_ends_when_the_run_is_interrupted(failing, tmp_path, monkeypatch):
+    """The gate prints on a thread while it writes the other formats: Ctrl-C must not leave it waiting."""
+    monkeypatch.setenv("CHROMIUM_PATH", str(_fake(tmp_path, "sleep 30 & wait")))
+    with pytest.raises(KeyboardInterrupt), pdf.prestarted_browser():
+        pending = pdf.BackgroundPdf(failing)
+        _wait_for(lambda: (tmp_path / "pid").is_file())
+        raise KeyboardInterrupt
+    start = time.monotonic()
+    with pytest.raises(PdfError):
+        pending.result()
+    assert time.monotonic() - start < 10
+    _assert_gone(tmp_path)
+
+
+def test_print_in_background_gives_the_render_error(failing, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "absent"))
+    with pytest.raises(PdfUnavailable, match="no headless Chromium found"):
+        pdf.BackgroundPdf(failing).result()
