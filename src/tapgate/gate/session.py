@@ -22,7 +22,8 @@ def check_session(opts: CheckOptions) -> int:
     versions = engine_versions(opts)
     key = _key(opts, policies, versions)  # --no-cache skips the lookup, but still stores the fresh result
     if not opts.no_cache and (hit := cache.load(key)) is not None:
-        _emit_cached(opts, key, *hit)
+        with _pdf_browser(opts, warm_up=False):  # in case this result's PDF was never printed
+            _emit_cached(opts, key, *hit)
         return hit[0]
     from tapgate.gate.check import run_check
     from tapgate.gate.progress import engine_progress
@@ -39,10 +40,10 @@ def check_session(opts: CheckOptions) -> int:
     return result.summary.exit_code
 
 
-def _pdf_browser(opts: CheckOptions):
+def _pdf_browser(opts: CheckOptions, warm_up: bool = True):
     from tapgate.report.pdf import prestarted_browser
 
-    return prestarted_browser(enabled=bool(opts.report_dir))
+    return prestarted_browser(enabled=bool(opts.report_dir), warm_up=warm_up)
 
 
 PYTHON_ENGINES = ("cfn-lint", "checkov")

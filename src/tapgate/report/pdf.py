@@ -98,8 +98,10 @@ _prestarted: PdfPrinter | None = None  # set by prestarted_browser() for the blo
 
 
 @contextlib.contextmanager
-def prestarted_browser(enabled: bool = True):
+def prestarted_browser(enabled: bool = True, warm_up: bool = True):
     """Within this block, `html_to_pdf` prints with a Chromium started (and warmed up) now, in the background.
+
+    `warm_up=False` where the PDF is wanted within a second (a cached gate run): a warm-up would delay it.
 
     Leaving the block by any path (an engine error, Ctrl-C, SIGTERM turned into KeyboardInterrupt) kills
     the browser's process group and deletes its profile. Without Chromium this does nothing."""
@@ -108,7 +110,7 @@ def prestarted_browser(enabled: bool = True):
     if chromium is None or _prestarted is not None:
         yield
         return
-    printer = _prestarted = PdfPrinter(chromium, warm_up=True)
+    printer = _prestarted = PdfPrinter(chromium, warm_up=warm_up)
     try:
         yield
     finally:
