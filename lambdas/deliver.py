@@ -109,20 +109,33 @@ def _in_doubt(db: Database, run_id: str, report_id: str, reason: str) -> Permane
                 "detail": {"reason": reason[:500]},
             },
         )
-    except (PermanentError, TransientError) as err:  # the claim stays in doubt: the next run records it
+    except PermanentError as err:  # not recorded: the batch fails, and RecordBatchFailure records it
         logger.error("delivery in doubt not recorded", extra={"report_id": report_id, "error": str(err)})
+        _fails_batch(err)
+        raise
     return PermanentError("DELIVERY_IN_DOUBT", reason)
+
+
+def _fails_batch(err: PermanentError) -> None:
+    """Mark a database failure as the batch's, not the report's: `deliver` lets it fail the Task, and the
+    state machine's RecordBatchFailure then fails every unfinished report of the batch with a record (a
+    failed entry in the Task's output would be recorded nowhere)."""
+    err.fails_batch = True  # same class: the state machine matches PermanentError by name
 
 
 def _release(db: Database, report_id: str, run_id: str, reason: str) -> None:
     """Nothing was sent: mark the claim failed so a later attempt may claim it again."""
-    with db.transaction() as tx:
-        tx.execute(
-            "UPDATE deliveries SET status = 'failed', status_detail = :reason, status_at = now() "
-            "WHERE report_id = :report_id AND status = 'sending'",
-            {"report_id": report_id, "reason": reason[:500]},
-        )
-        tx.audit("deliver", "delivery_failed", report_id, run_id, {"reason": reason[:500]})
+    try:
+        with db.transaction() as tx:
+            tx.execute(
+                "UPDATE deliveries SET status = 'failed', status_detail = :reason, status_at = now() "
+                "WHERE report_id = :report_id AND status = 'sending'",
+                {"report_id": report_id, "reason": reason[:500]},
+            )
+            tx.audit("deliver", "delivery_failed", report_id, run_id, {"reason": reason[:500]})
+    except PermanentError as err:  # the claim stays 'sending' (in doubt, never resent)
+        _fails_batch(err)
+        raise
 
 
 def _store_locked(work_bucket: str, report_bucket: str, report: GeneratedReport, business_date: str) -> tuple:
@@ -211,7 +224,12 @@ def _record_sent(db: Database, run_id: str, report: GeneratedReport, key: str, v
 def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buckets: tuple[str, str]) -> dict:
     """Deliver one report; returns a `delivered` entry or raises PermanentError for the `failed` list."""
     business_date = event.business_date.isoformat()
-    existing = claim(db, event.run_id, report, load_pack(report.jurisdiction).regulator.recipient)
+    recipient = load_pack(report.jurisdiction).regulator.recipient
+    try:
+        existing = claim(db, event.run_id, report, recipient)
+    except PermanentError as err:  # the database refused the claim: nothing sent, the batch fails
+        _fails_batch(err)
+        raise
     if existing is not None:
         if not existing["message_id"]:
             raise _in_doubt(
@@ -266,6 +284,8 @@ def deliver(event: DeliverEvent, db: Database, work_bucket: str, report_bucket: 
         try:
             delivered.append(deliver_one(db, event, report, (work_bucket, report_bucket)))
         except PermanentError as err:  # TransientError propagates: the Task's Retry runs the batch again
+            if getattr(err, "fails_batch", False):
+                raise
             logger.warning("delivery failed", extra={"report_id": report.report_id, "error": str(err)})
             failed.append(
                 {"report_id": report.report_id, "jurisdiction": report.jurisdiction, "error": str(err)}

@@ -7,6 +7,9 @@
   out). The next run of the date found the claim, reported the report failed, and recorded nothing: the
   report went back to `validated` and stayed there. Now Deliver fails the job and notes the doubt on its
   claim, which stays `sending`, so it is never sent again.
+- A Data API BadRequest on Deliver's claim put the report in the Task's `failed` list, which nothing
+  records: the report stayed `validated`. A database failure in Deliver (claim, release, in-doubt record)
+  now fails the batch, and RecordBatchFailure fails its unfinished reports with a record.
 """
 
 from __future__ import annotations
@@ -48,3 +51,13 @@ def test_a_claim_left_in_doubt_by_a_crash_at_the_send_fails_with_a_record_on_the
     (in_doubt,) = [r for r, d in again.outcome.evidence.deliveries.items() if not d["message_id"]]
     assert again.outcome.evidence.deliveries[in_doubt]["status"] == "sending"  # never claimed again
     assert again.outcome.evidence.final_status(in_doubt) == "failed"
+
+
+def test_bad_request_on_delivers_claim_fails_the_batch_with_a_record(regression_day):
+    schedule = {"dataapi-badrequest:DeliverFunction": {1}, "ses-reject": set()}
+    run = run_with_faults(regression_day, schedule, reports=30)
+    (fault,) = run.faults
+    assert fault.seen.get("ses-reject", 0) == 0  # the first report's claim, before any send
+    assert unaccounted(regression_day, run) == []
+    assert run.result["metrics"]["BatchFailures"] >= 1
+    assert run.result["invariants"]["failed_have_record"] and run.result["invariants"]["every_report_final"]
