@@ -41,9 +41,13 @@ def check_session(opts: CheckOptions) -> int:
 
 
 def _pdf_browser(opts: CheckOptions, warm_up: bool = True):
+    if not opts.report_dir:  # no PDF to print: cached and --fast runs do not even import the report piece
+        from contextlib import nullcontext
+
+        return nullcontext()
     from tapgate.report.pdf import prestarted_browser
 
-    return prestarted_browser(enabled=bool(opts.report_dir), warm_up=warm_up)
+    return prestarted_browser(enabled=True, warm_up=warm_up)
 
 
 PYTHON_ENGINES = ("cfn-lint", "checkov")
