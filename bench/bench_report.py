@@ -40,6 +40,27 @@ from bench_gate import GATE_OK, snapshot, timed
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 0.5
+# Where the PDF's time went, measured with a DevTools client timing each step and the CPU of Chromium's
+# process tree (`/proc`), on TapStack.json's 41-page report, load average 5-6 on the 2 shared cores.
+FINDINGS = """Where the PDF's time goes (TapStack.json's report, 41 pages; step by step over the DevTools
+pipe with the CPU of Chromium's process tree; load average 5-6, so wall ≈ 2 × CPU):
+
+- Before: `chromium --headless --print-to-pdf`, a new full browser per PDF: 8.9 s median (the previous
+  figure of this section). No fixed wait or virtual-time budget is involved: it was the full browser's start
+  (0.5-2 s), the cold first load of the report (1.0-1.7 s: fonts, first layout) and a *tagged* print
+  (1.6-2.0 s for 41 pages, a 2.2 MB file), each stretched by the load.
+- Now: Debian's `chromium-headless-shell` (0.3-0.8 s to start) starts beside the engines and prints a one-page
+  warm-up; the PDF is untagged (same text, 0.6 MB). After the verdict there remain the report's load
+  (0.3-0.5 s, about 0.3 s CPU) and its print (0.9-1.6 s, about 0.8-1.1 s CPU).
+- Tried without a clear gain (each within the noise, about 0.2 s CPU or less): no repeated table headers,
+  no unsplittable rows, no `<wbr>` break hints, no backgrounds, framework views without their rules
+  column, print media emulated before the load, `--single-process`, `--no-zygote`. The print of 41 pages
+  of tables is about 1 s of CPU whatever the CSS; only fewer pages would cut it, and every page carries
+  evidence (matrix, findings, one view per regulation, the evidence appendix).
+- WeasyPrint was not measured: it needs Pango from the system (not installable from PyPI alone) and lays out
+  in Python, slower than Blink for 40 pages of tables.
+- A re-run whose HTML is unchanged (a cached gate run, `tapgate report` of the same result) reads the PDF back
+  from tapgate's cache (`pdf: same HTML again`)."""
 COLD = """
 import json, sys, time
 from tapgate.model import GateResult
@@ -67,6 +88,30 @@ def clocked(action) -> float:
     return time.perf_counter() - start
 
 
+def tree_cpu(root: int) -> float:
+    """User + system CPU seconds of ROOT and its live descendants (Chromium's renderers), from /proc."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, grown = {root}, True
+    while grown:
+        found = {pid for pid, (parent, _) in stats.items() if parent in tree} - tree
+        tree, grown = tree | found, bool(found)
+    return sum(stats[pid][1] for pid in tree if pid in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_clocked(action, browser_pid: int) -> tuple[float, float]:
+    """(wall, CPU of this process and of the browser's tree) of ACTION."""
+    cpu0, tree0 = time.process_time(), tree_cpu(browser_pid)
+    wall = clocked(action)
+    return wall, time.process_time() - cpu0 + tree_cpu(browser_pid) - tree0
+
+
 def pdf_cases(result, round_no: int) -> dict[str, float]:
     """The PDF paths, each on an HTML no earlier run printed (the start time carries the round)."""
     from tapgate.gate.session import _write_report_dir
@@ -80,10 +125,14 @@ def pdf_cases(result, round_no: int) -> dict[str, float]:
     out = {"pdf: one-off Chromium": clocked(lambda: render(fresh("one-off"), "pdf"))}
     with pdf.prestarted_browser():
         pdf._prestarted._ready.join()  # the engines' ~10 s are far longer than the start and warm-up
-        out["pdf: prestarted Chromium"] = clocked(lambda: render(fresh("prestarted"), "pdf"))
+        pid = pdf._prestarted._browser.pid
+        wall, cpu = cpu_clocked(lambda: render(fresh("prestarted"), "pdf"), pid)
+        out["pdf: prestarted Chromium"], out["pdf: prestarted Chromium, CPU (tapgate + Chromium)"] = wall, cpu
     with pdf.prestarted_browser(), tempfile.TemporaryDirectory() as tmp:
         pdf._prestarted._ready.join()
-        out["report dir after the verdict"] = clocked(lambda: _write_report_dir(Path(tmp), fresh("dir")))
+        pid = pdf._prestarted._browser.pid
+        wall, cpu = cpu_clocked(lambda: _write_report_dir(Path(tmp), fresh("dir")), pid)
+        out["report dir after the verdict"], out["report dir after the verdict, CPU"] = wall, cpu
     again = fresh("prestarted")
     out["pdf: same HTML again"] = clocked(lambda: render(again, "pdf"))
     return out
@@ -214,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if gate:
         body += ["", f"The whole gate on {args.template.name}, {args.gate_runs} rounds, round-robin:", ""]
         body += [table(gate)]
-    body += ["", *[f"- {line}" for line in verdict_lines(times, gate, before["busy"])]]
+    body += ["", *[f"- {line}" for line in verdict_lines(times, gate, before["busy"])], "", FINDINGS]
     text = "\n".join(body)
     print(text)
     if args.write_docs:
