@@ -67,8 +67,9 @@ What the profiles showed (cProfile, python -X importtime, user+system time per p
 - checkov: its JSONPath parser tables are built once, not per parse (tapgate.engines.checkov_main), and its
   one framework runs in-process (CHECKOV_PARALLELIZATION_TYPE=none: by default it forks a child and pickles
   the report and the whole resource graph back). Both give the checks its console script gives
-  (tests/unit/engines/test_checkov_main.py). What is left is importing checkov (every framework's checks,
-  whatever --framework says) and rendering its resource graph.
+  (tests/unit/engines/test_checkov_main.py). Its hash seed is pinned too (not for speed: the evaluated
+  keys of its graph checks come out of sets, and the gate's pointer is the first). What is left is
+  importing checkov (every framework's checks, whatever --framework says) and rendering its graph.
 - cfn-lint: one region (its default), informational rules only as the catalog claims them; its CPU is the
   resource schema validation of every E/W rule, which the catalog maps: nothing unused to switch off.
 - Full run: every engine starts once and all run at the same time. Its CPU is the sum of the engines'
