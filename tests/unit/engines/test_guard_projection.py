@@ -25,7 +25,7 @@ from corpus import load_mutations, tapstack_mutant  # noqa: E402
 from helpers.template_variants import minified, renamed  # noqa: E402
 
 pytestmark = pytest.mark.engines
-CT_RULES = Path(os.environ.get("TAPGATE_CONTROL_TOWER_RULES", "/work/tools/control-tower-rules"))
+LOCAL_CT_RULES = Path("/work/tools/control-tower-rules")
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +33,16 @@ def guard_bin() -> str:
     from tapgate.engines.provision import find_guard
 
     return find_guard(None)  # resolved before the cache is swapped: never provisioned again per test
+
+
+@pytest.fixture(scope="session")
+def ct_rules() -> Path:
+    """$TAPGATE_CONTROL_TOWER_RULES, the local copy, else the pinned wheel's pack (as the gate's tests)."""
+    from tapgate.engines.provision import control_tower_rules
+
+    if not os.environ.get("TAPGATE_CONTROL_TOWER_RULES") and LOCAL_CT_RULES.is_dir():
+        return LOCAL_CT_RULES
+    return control_tower_rules()
 
 
 @pytest.fixture(autouse=True)
@@ -97,12 +107,10 @@ def test_whole_mutation_corpus(tmp_path: Path, family: str) -> None:
     assert any(f[5] == "Status.FAIL" for f in plain)  # the family's mutants do fail
 
 
-def test_control_tower_pack_on_tapstack_and_a_mutant(tmp_path: Path) -> None:
-    if not CT_RULES.is_dir():
-        pytest.fail(f"Control Tower rules not found at {CT_RULES}: set TAPGATE_CONTROL_TOWER_RULES")
+def test_control_tower_pack_on_tapstack_and_a_mutant(tmp_path: Path, ct_rules: Path) -> None:
     mutant, _ = tapstack_mutant(next(m for m in load_mutations() if m.id == "ret-governance-mode"))
     paths = [REPO / "TapStack.json", write(tmp_path / "mutant.json", mutant)]
-    plain = assert_same_findings(context(paths, CT_RULES))
+    plain = assert_same_findings(context(paths, ct_rules))
     assert {f[0] for f in plain} == {"cfn-guard", "control-tower"}
 
 
