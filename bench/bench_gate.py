@@ -54,8 +54,9 @@ which does the same checks for less CPU; its row is the second, stricter yardsti
 
 What the profiles showed (cProfile, python -X importtime, user+system time per process):
 
-- The in-process path (`--fast` beside cfn-guard): pydantic and the result model are about a third of it
-  and are loaded only after the engine processes have started; controls.yaml is parsed by libyaml (pure
+- The in-process path (`--fast` beside cfn-guard): pydantic and the result model are about a third of it;
+  they no longer load before the engines are started (provenance's clock imported them), but beside them;
+  the report piece is not imported without --report-dir; controls.yaml is parsed by libyaml (pure
   PyYAML parsed it twice: nodes for error positions, then data; a broken file still gets the located
   error); line marks are indexed in one pass that counts lines as it goes (half the time); the
   `$..*`/`$..NAME.*` selectors of tapgate's checks are walked directly instead of through jsonpath-ng
