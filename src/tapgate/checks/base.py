@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tapgate.model import Finding, Severity, Status
+from tapgate.suppress import apply_inline
 
 ENGINE = "tapgate"
 
@@ -88,16 +89,5 @@ class Check:
             extra=dict(verdict.extra),
         )
         if finding.status is Status.FAIL and not strict:
-            self._apply_suppression(finding, resource)
+            apply_inline(finding, resource)
         return finding
-
-    def _apply_suppression(self, finding: Finding, resource: dict[str, Any]) -> None:
-        entries = ((resource.get("Metadata") or {}).get("tapgate") or {}).get("Suppress") or []
-        entry = next((e for e in entries if isinstance(e, dict) and e.get("rule") == self.rule), None)
-        if entry is None:
-            return
-        reason = str(entry.get("reason") or "").strip()
-        if reason:
-            finding.status, finding.reason = Status.SUPPRESSED, reason
-        else:
-            finding.message += " (its inline suppression has no reason, so it still fails)"

@@ -15,8 +15,9 @@ from typing import Any
 from tapgate.engines import registry
 from tapgate.engines.base import EngineContext, EngineOutput
 from tapgate.errors import EngineError
-from tapgate.model import Finding, Status
-from tapgate.template import Template, pointer
+from tapgate.model import Finding
+from tapgate.suppress import apply_inline
+from tapgate.template import Template
 
 
 @dataclass
@@ -78,24 +79,8 @@ class InProcessEngine:
         if not ctx.strict:
             by_path = {tpl.path: tpl for tpl in ctx.templates}
             for finding in findings:
-                _apply_inline(finding, by_path.get(finding.file))
+                tpl = by_path.get(finding.file)
+                apply_inline(
+                    finding, tpl.resources.get(finding.resource) if tpl and finding.resource else None
+                )
         return findings
-
-
-def _apply_inline(finding: Finding, tpl: Template | None) -> None:
-    if finding.status is not Status.FAIL or tpl is None or not finding.resource:
-        return
-    resource = tpl.resources.get(finding.resource)
-    entries = (((resource or {}).get("Metadata") or {}).get("tapgate") or {}).get("Suppress") or []
-    entry = next((e for e in entries if isinstance(e, dict) and e.get("rule") == finding.rule), None)
-    if entry is None:
-        return
-    reason = str(entry.get("reason") or "").strip()
-    finding.extra["suppression"] = True
-    if reason:
-        finding.status, finding.reason = Status.SUPPRESSED, reason
-        finding.extra["suppressed_at"] = pointer(
-            "Resources", finding.resource, "Metadata", "tapgate", "Suppress"
-        )
-    else:
-        finding.message += " (its inline suppression has no reason, so it still fails)"

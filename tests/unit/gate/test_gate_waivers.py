@@ -9,13 +9,13 @@ import shutil
 
 import pytest
 import yaml
-from gate_test_helpers import POLICIES, TEMPLATES
+from gate_test_helpers import POLICIES, REPO, TEMPLATES
 
 from tapgate.engines.inline import inline_suppressions
-from tapgate.engines.inprocess import _apply_inline
 from tapgate.errors import InputError
 from tapgate.gate.waivers import apply_waivers, load_register, problem_findings, suppression_entries
 from tapgate.model import Finding, Status
+from tapgate.suppress import NO_REASON, apply_inline
 from tapgate.template import load
 
 TODAY = dt.date(2026, 11, 27)
@@ -99,10 +99,27 @@ def test_inline_tapgate_suppress_needs_a_reason(tmp_path):
     tpl = load(path)
     with_reason, without = fail("TAP_A", "Q", "tapgate"), fail("TAP_B", "Q", "tapgate")
     with_reason.file = without.file = str(path)
-    _apply_inline(with_reason, tpl)
-    _apply_inline(without, tpl)
+    for _ in range(2):  # a check and the in-process engine both apply it: the second time changes nothing
+        apply_inline(with_reason, tpl.resources["Q"])
+        apply_inline(without, tpl.resources["Q"])
     assert (with_reason.status, with_reason.reason) == (Status.SUPPRESSED, "known")
-    assert without.status is Status.FAIL and "no reason" in without.message
+    assert with_reason.extra["suppressed_at"] == "/Resources/Q/Metadata/tapgate/Suppress"
+    assert without.status is Status.FAIL
+    assert without.message.count(NO_REASON) == 1
+
+
+def test_reasonless_tapgate_suppression_noted_once_through_the_gate(gate, tmp_path):
+    """A check applies the suppression and so does the gate's in-process engine: the note appears once."""
+    out = tmp_path / "r.json"
+    bad = REPO / "tests/fixtures/templates/bad/tap_enc_bucket_tls_policy.json"
+    code, _, _ = gate(bad, "--engines=tapgate", "--no-cache", "-f", "json", "-o", out)
+    notes = [
+        f["message"]
+        for f in json.loads(out.read_text())["findings"]
+        if f["resource"] == "ReasonlessSuppression"
+    ]
+    assert code == 1
+    assert notes and all(message.count(NO_REASON) == 1 for message in notes)
 
 
 def _policies_with(tmp_path, waivers_yaml: str):
