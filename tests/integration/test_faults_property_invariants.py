@@ -38,32 +38,28 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("TAPGATE_SIM_PROPERTY_EXAMPLES", "12"))
 # Each example is a whole day (~10 s): shrinking a failure could take an hour, so it is opt-in; the failing
-# schedule is printed either way and is replayed as a plain test (test_faults_regressions.py).
+# schedule is printed either way and is replayed as a plain test (test_faults_after_send_regressions.py).
 PHASES = [Phase.explicit, Phase.generate] + (
     [Phase.shrink] if os.environ.get("TAPGATE_SIM_PROPERTY_SHRINK") else []
 )
 REPORTS = 30  # two batches (Plan's BATCH_SIZE is 25)
-# About how many calls of each kind a 30-report day makes (counted on a fault-free run): ordinals are drawn
-# up to there, so most faults land. Plan's range is wider than its 6 calls, so only some schedules fail the
-# whole execution before any report is touched.
-_CALLS = {
-    "PlanFunction": 24,
-    "GenerateFunction": 72,
-    "ValidateFunction": 46,
-    "DeliverFunction": 336,
-    "ConfirmFunction": 46,
-}
+# How many calls a 30-report day makes (counted on a fault-free run): all AWS calls of each function (for
+# `crash-any`) and its Data API calls; ordinals are drawn up to there, so most faults land. Plan's ranges are
+# four times its calls, so only some schedules fail the whole execution before any report is touched.
+_FUNCTIONS = ("PlanFunction", "GenerateFunction", "ValidateFunction", "DeliverFunction", "ConfirmFunction")
+_ALL_CALLS = dict(zip(_FUNCTIONS, (24, 44, 45, 140, 48), strict=True))
+_DATA_API_CALLS = dict(zip(_FUNCTIONS, (20, 14, 13, 56, 20), strict=True))
 HORIZONS = {
     "ses-throttle": 28,
     "ses-reject": 28,
     "s3-5xx": 147,
     "crash": 28,  # the n-th SES send: Deliver dies after n-1 sends
+    **{f"crash-any:{function}": calls for function, calls in _ALL_CALLS.items()},
     **{
         f"{kind}:{function}": calls
-        for kind in ("crash-any", "dataapi-badrequest")
-        for function, calls in _CALLS.items()
+        for kind in ("dataapi-timeout", "dataapi-badrequest")
+        for function, calls in _DATA_API_CALLS.items()
     },
-    **{f"dataapi-timeout:{function}": calls * 3 // 4 for function, calls in _CALLS.items()},
 }
 SAFETY = ("retries_follow_template",)
 _drawn: set[str] = set()
@@ -136,7 +132,13 @@ def test_no_report_lost_none_sent_twice_every_report_final(property_day, schedul
 
 
 def test_the_schedules_drew_every_fault_kind():
-    """The derandomized examples above are the schedules CI runs: together they use every kind."""
+    """The derandomized examples above are the schedules CI runs: together they draw every kind aimed at
+    every function, and inject every kind."""
+    from tapgate.sim.faults import KINDS
+
+    assert {kind.partition(":")[0] for kind in HORIZONS} == set(KINDS)  # no fault kind left out
     if EXAMPLES < 12 or not _drawn:
         pytest.skip("the property ran too few examples (or not in this session) to cover every kind")
     assert set(HORIZONS) - _drawn == set(), sorted(_injected)
+    # and faults of every kind landed (not just drawn beyond the calls a day makes)
+    assert {kind.partition(":")[0] for kind in _injected} == set(KINDS), sorted(_injected)
