@@ -40,15 +40,22 @@ def pointer_parts(match: DatumInContext) -> tuple[str | int, ...]:
         path = node.path
         if hasattr(path, "fields"):
             parts.append(path.fields[0])
+        elif getattr(path, "indices", None):  # jsonpath-ng >= 1.6: Index(indices=(n,))
+            parts.append(path.indices[0])
         elif hasattr(path, "index"):
             parts.append(path.index)
         node = node.context
     return tuple(reversed(parts))
 
 
-def key_of(match: DatumInContext) -> str | int:
-    parts = pointer_parts(match)
-    return parts[-1] if parts else ""
+def key_of(match: DatumInContext) -> str:
+    return name_of(pointer_parts(match))
+
+
+def name_of(parts: tuple[str | int, ...]) -> str:
+    """The property name a value sits under: for an item of a list, the list's own name (a literal inside
+    `"Passwords": [...]` is judged as a password), so list positions never stand in for a name."""
+    return next((part for part in reversed(parts) if isinstance(part, str)), "")
 
 
 class ValueCheck(Check):
@@ -78,9 +85,12 @@ class ValueCheck(Check):
         """Every value the selector picks in `document`, with its pointer parts and key, in order."""
         descendants = DESCENDANTS.match(self.selector)
         if descendants:
-            return [_as_pointer_parts(m) for m in descendant_matches(document, descendants.group(1))]
+            return [
+                (parts, name_of(parts), value)
+                for parts, _, value in descendant_matches(document, descendants.group(1))
+            ]
         return [
-            (parts, parts[-1] if parts else "", m.value)
+            (parts, name_of(parts), m.value)
             for m in self._compiled.find(document)
             for parts in (pointer_parts(m),)
         ]
@@ -113,15 +123,6 @@ def descendant_matches(document: Any, name: str | None) -> Iterator[Match]:
         elif isinstance(node, dict) and name in node:
             yield from _children((*parts, name), node[name])
         stack.extend((child_parts, child) for child_parts, _, child in reversed(list(_children(parts, node))))
-
-
-def _as_pointer_parts(match: Match) -> Match:
-    """The match as `pointer_parts`/`key_of` report a jsonpath-ng match. They read `path.index`, which
-    jsonpath-ng 1.16's Index no longer has (it has `indices`): list positions are left out of the pointer
-    and the key. Kept exactly so here (this walk is a speed-up, not a change of verdict); see the gate's
-    issue 8 report."""
-    parts = tuple(part for part in match[0] if not isinstance(part, int))  # JSON keys are strings
-    return parts, parts[-1] if parts else "", match[2]
 
 
 def _children(parts: tuple[str | int, ...], node: Any) -> Iterator[Match]:

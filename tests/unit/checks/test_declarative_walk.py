@@ -71,9 +71,15 @@ def test_other_selectors_go_through_jsonpath(monkeypatch):
     ]
 
 
-def test_list_positions_are_left_out_of_pointers_as_jsonpath_helpers_leave_them():
-    """Pinned current behaviour (pointer_parts reads `path.index`; jsonpath-ng 1.16's Index has `indices`):
-    a value inside a list gets its enclosing key, not its position. Reported to the lead as a defect."""
-    document = {"Token": ["literal"]}
+def test_list_items_point_at_their_position_and_keep_the_list_name():
+    """A value inside a list is located at its own position (its line in the report), and is judged under the
+    name of the list that holds it."""
+    document = {"Token": ["literal", {"Inner": ["x"]}]}
     selected = selector_check("$..*").select(document)
-    assert [(parts, key) for parts, key, _ in selected] == [(("Token",), "Token"), (("Token",), "Token")]
+    assert [(parts, key) for parts, key, _ in selected] == [
+        (("Token",), "Token"),
+        (("Token", 0), "Token"),
+        (("Token", 1), "Token"),
+        (("Token", 1, "Inner"), "Inner"),
+        (("Token", 1, "Inner", 0), "Inner"),
+    ]
