@@ -2,7 +2,8 @@
 
 - A Data API BadRequest on Deliver's record of a send (after SES accepted the mail): the report was left
   `validated`, its claim `sending` with no message id, so the mail out was recorded nowhere. Now the report
-  is reported delivered (its message id is known) and Confirm records the send with the confirmation.
+  is reported delivered (its message id is known) and Confirm records the send with the confirmation,
+  or RecordBatchFailure does if that batch's Confirm fails too.
 - A crash at an SES send leaves that report's claim in doubt (`sending`, no message id: the mail may be
   out). The next run of the date found the claim, reported the report failed, and recorded nothing: the
   report went back to `validated` and stayed there. Now Deliver fails the job and notes the doubt on its
@@ -61,3 +62,19 @@ def test_bad_request_on_delivers_claim_fails_the_batch_with_a_record(regression_
     assert unaccounted(regression_day, run) == []
     assert run.result["metrics"]["BatchFailures"] >= 1
     assert run.result["invariants"]["failed_have_record"] and run.result["invariants"]["every_report_final"]
+
+
+def test_sends_deliver_could_not_record_are_recorded_by_confirm_or_by_record_batch_failure(regression_day):
+    # every record step of Deliver fails (its Data API calls alternate: claim, record); the first Confirm's
+    # first call fails too, so that batch's sends are recorded by RecordBatchFailure, the other's by Confirm
+    schedule = {
+        "dataapi-badrequest:DeliverFunction": set(range(2, 80, 2)),
+        "dataapi-badrequest:ConfirmFunction": {1},
+    }
+    run = run_with_faults(regression_day, schedule, reports=30)
+    assert run.injected["dataapi-badrequest:ConfirmFunction"] == 1
+    assert unaccounted(regression_day, run) == []
+    deliveries = run.outcome.evidence.deliveries
+    messages = sends(regression_day, run.ses_from)
+    assert messages and all(deliveries[report]["message_id"] == message for message, report in messages)
+    assert run.result["metrics"]["BatchFailures"] >= 1
