@@ -22,8 +22,7 @@ def check_session(opts: CheckOptions) -> int:
     versions = engine_versions(opts)
     key = _key(opts, policies, versions)  # --no-cache skips the lookup, but still stores the fresh result
     if not opts.no_cache and (hit := cache.load(key)) is not None:
-        with _pdf_browser(opts, warm_up=False):  # in case this result's PDF was never printed
-            _emit_cached(opts, key, *hit)
+        _emit_cached(opts, key, *hit)  # a PDF not printed before is printed beside the other formats
         return hit[0]
     from tapgate.gate.check import run_check
     from tapgate.gate.progress import engine_progress
@@ -40,14 +39,14 @@ def check_session(opts: CheckOptions) -> int:
     return result.summary.exit_code
 
 
-def _pdf_browser(opts: CheckOptions, warm_up: bool = True):
+def _pdf_browser(opts: CheckOptions):
     if not opts.report_dir:  # no PDF to print: cached and --fast runs do not even import the report piece
         from contextlib import nullcontext
 
         return nullcontext()
     from tapgate.report.pdf import prestarted_browser
 
-    return prestarted_browser(enabled=True, warm_up=warm_up)
+    return prestarted_browser(enabled=True)
 
 
 PYTHON_ENGINES = ("cfn-lint", "checkov")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from report_test_helpers import live_processes
 
 pytestmark = pytest.mark.browser
 ENGINES = Path(__file__).resolve().parents[2] / "fixtures" / "engines"
@@ -29,9 +30,7 @@ def _gate(tmp_path, mode: str, report_dir: Path) -> subprocess.Popen:
 
 def _nothing_left(tmp_path) -> None:
     deadline = time.monotonic() + 5  # killed at once; orphaned renderers may take a moment to be reaped
-    while subprocess.run(
-        ["pgrep", "-f", "--", f"--user-data-dir={tmp_path / 'tmp'}"], capture_output=True
-    ).stdout:
+    while live_processes(cmdline_contains=f"--user-data-dir={tmp_path / 'tmp'}"):
         assert time.monotonic() < deadline, "a browser process of the run is still alive"
         time.sleep(0.05)
     assert list((tmp_path / "tmp").iterdir()) == [], "temporary browser profile left behind"
@@ -52,9 +51,7 @@ def test_report_dir_gets_its_pdf_and_the_browser_goes(chromium, tmp_path):
 def test_ctrl_c_during_the_engines_kills_the_prestarted_browser(chromium, tmp_path):
     gate = _gate(tmp_path, "hang", tmp_path / "reports")
     deadline = time.monotonic() + 30
-    while not subprocess.run(
-        ["pgrep", "-f", "--", f"--user-data-dir={tmp_path / 'tmp'}"], capture_output=True
-    ).stdout:
+    while not live_processes(cmdline_contains=f"--user-data-dir={tmp_path / 'tmp'}"):
         assert time.monotonic() < deadline and gate.poll() is None, "the browser never started"
         time.sleep(0.05)
     time.sleep(3)  # well into the engines: an earlier SIGINT can race the gate's engine start (reported)

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+from report_test_helpers import live_processes
 
 from tapgate.report import pdf, render
 from tapgate.report.html import render_html
@@ -32,7 +33,7 @@ def test_prestarted_browser_prints_what_a_one_off_browser_prints(failing, chromi
     assert _text(prestarted, tmp_path) == _text(one_off, tmp_path)
     assert pdf._prestarted is None and printer._browser.pid is None
     deadline = time.monotonic() + 5  # killed at once; their parents (killed too) may take a moment to go
-    while subprocess.run(["pgrep", "-g", str(pid)], capture_output=True).stdout:
+    while live_processes(group=pid):
         assert time.monotonic() < deadline, "browser processes left running"
         time.sleep(0.05)
 
