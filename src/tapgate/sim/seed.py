@@ -97,17 +97,17 @@ class SeedResult:
 
 
 def random_lei(rng: random.Random) -> str:
-    base = "".join(rng.choices(_ALNUM, k=18))  # choices: one random() a character, not a _randbelow loop
+    base = "".join(rng.choice(_ALNUM) for _ in range(18))
     return base + lei_check_digits(base)
 
 
 _STRING_GENERATORS = {
     "^[A-Za-z0-9-]+$": lambda rng: f"T-{rng.randrange(10**9):09d}",
-    "^[A-Z0-9]{1,52}$": lambda rng: "UTI" + "".join(rng.choices(_ALNUM, k=29)),
-    "^[0-9A-Z]{9}$": lambda rng: "".join(rng.choices(_ALNUM, k=9)),
+    "^[A-Z0-9]{1,52}$": lambda rng: "UTI" + "".join(rng.choice(_ALNUM) for _ in range(29)),
+    "^[0-9A-Z]{9}$": lambda rng: "".join(rng.choice(_ALNUM) for _ in range(9)),
     "^[A-Z0-9]{4}$": lambda rng: rng.choice(("XLON", "XPAR", "XNYS", "XASX", "XSES")),
     "^[A-Z]{1,3}[0-9]{2,4}$": lambda rng: f"{rng.choice(('A', 'L', 'OB'))}{rng.randrange(10, 9999)}",
-    "^[A-Z0-9]{3,6}$": lambda rng: "".join(rng.choices(_ALNUM[:26], k=3)),
+    "^[A-Z0-9]{3,6}$": lambda rng: "".join(rng.choice(_ALNUM[:26]) for _ in range(3)),
 }
 
 
