@@ -187,6 +187,11 @@ def _clauses(node: object, inherited: str):
         context_only = isinstance(check, dict) and "UnResolvedContext" in check
         yield _check_path(check), custom, (messages.get("error_message") or "").strip(), context_only
         return
+    unresolved = node.get("unresolved")
+    if isinstance(unresolved, dict) and isinstance(unresolved.get("traversed_to"), dict):
+        # a block whose query stopped short (`%buckets.Properties.X { ... }` on a bucket without X)
+        yield _unresolved_path(unresolved), custom, (messages.get("error_message") or "").strip(), False
+        return
     for key, value in node.items():
         if key not in ("messages", "metadata", "name", "context"):
             yield from _clauses(value, custom)
@@ -205,13 +210,16 @@ def _check_path(check: object) -> str:
     query left over: extend the path with that, so it meets checkov's and cfn-lint's path for the fact."""
     unresolved = check.get("UnResolved") if isinstance(check, dict) else None
     if isinstance(unresolved, dict) and isinstance(unresolved.get("value"), dict):
-        value = unresolved["value"]
-        base = (value.get("traversed_to") or {}).get("path", "")
-        if isinstance(base, str) and base.startswith("/"):
-            return base + "".join(
-                f"/{part}" for part in _plain_parts(str(value.get("remaining_query") or ""))
-            )
+        return _unresolved_path(unresolved["value"]) or _first_path(check)
     return _first_path(check)
+
+
+def _unresolved_path(value: dict) -> str:
+    """The deepest existing part (`traversed_to.path`) plus the plain part of the query left over."""
+    base = (value.get("traversed_to") or {}).get("path", "")
+    if not (isinstance(base, str) and base.startswith("/")):
+        return ""
+    return base + "".join(f"/{part}" for part in _plain_parts(str(value.get("remaining_query") or "")))
 
 
 def _plain_parts(query: str) -> list[str]:

@@ -80,3 +80,26 @@ def test_a_located_clause_with_its_own_message_is_not_merged_into() -> None:
 def test_a_semicolon_inside_a_normal_message_is_kept() -> None:
     [finding] = parse([located(STATEMENT, "\n  Violation: one; two\n  Fix: three\n")])
     assert (finding.message, finding.fix) == ("one; two", "three")
+
+
+def test_block_whose_query_stopped_short_is_located_on_its_resource() -> None:
+    """`%buckets.Properties.X { ... }` on a bucket without Properties: cfn-guard reports a Block with an
+    `unresolved` part and no clause; it is a FAIL at the deepest existing part plus the missing query."""
+    error = "Check was not compliant as property [Properties.BucketEncryption.X[*].Y] is missing."
+    block = {
+        "Block": {
+            "context": "GuardBlockAccessClause#Location[file:r.guard, line:35, column:5]",
+            "messages": {"custom_message": "", "error_message": error},
+            "unresolved": {
+                "traversed_to": {"path": "/Resources/WorkBucket", "value": {"Type": "AWS::S3::Bucket"}},
+                "remaining_query": "Properties.BucketEncryption.X[*].Y",
+                "reason": "Could not find key Properties inside struct at /Resources/WorkBucket",
+            },
+        }
+    }
+    [finding] = parse([block])
+    assert (finding.resource, finding.path) == (
+        "WorkBucket",
+        "/Resources/WorkBucket/Properties/BucketEncryption",
+    )
+    assert finding.message == error
