@@ -61,7 +61,10 @@ pipe with the CPU of Chromium's process tree; load average 5-6, so wall ≈ 2 ×
 - WeasyPrint was not measured: it needs Pango from the system (not installable from PyPI alone) and lays out
   in Python, slower than Blink for 40 pages of tables.
 - A re-run whose HTML is unchanged (a cached gate run, `tapgate report` of the same result) reads the PDF back
-  from tapgate's cache (`pdf: same HTML again`)."""
+  from tapgate's cache (`pdf: same HTML again`, `(cached again)`). The first cached run after a fresh one
+  prints with a browser started then (its report says the result came from the cache: a new HTML); what
+  a cached run with `--report-dir` pays besides is loading the result into pydantic and rendering every
+  format."""
 COLD = """
 import json, sys, time
 from tapgate.model import GateResult
@@ -210,8 +213,10 @@ def verdict_lines(times: dict[str, list[float]], gate: dict[str, list[float]], b
     lines = [f"markdown + html + json, cold: {cold:.3f} s wall ({cpu:.3f} s CPU), {met(cold)}"]
     if "report dir after the verdict" in times:
         after = statistics.median(times["report dir after the verdict"])
+        cpu = statistics.median(times["report dir after the verdict, CPU"])
         lines.append(
-            f"every --report-dir file after the verdict, Chromium prestarted: {after:.3f} s, {met(after)}"
+            f"every --report-dir file after the verdict, Chromium prestarted: {after:.3f} s wall,"
+            f" {met(after)}; {cpu:.3f} s of CPU (tapgate and Chromium), about the wall time when idle"
         )
     for plain, with_dir in (
         ("tapgate check --no-cache", "tapgate check --no-cache --report-dir DIR"),
