@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tapgate import __version__
 from tapgate.engines.versions import binary_identity, binary_version, python_engine_version
-from tapgate.errors import EngineError, InputError
+from tapgate.errors import EngineError, InputError, UsageError
 from tapgate.gate import cache
 from tapgate.gate.options import REPORT_DIR_FORMATS, CheckOptions, find_policies
 
@@ -19,6 +19,7 @@ def check_session(opts: CheckOptions) -> int:
     for path in opts.templates:  # checked before hashing: a missing file is bad input, not a cache miss
         if not Path(path).is_file():
             raise InputError("no such file" if not Path(path).exists() else "not a file", path)
+    _check_destinations(opts)  # before minutes of engines, not after
     versions = engine_versions(opts)
     key = _key(opts, policies, versions)  # --no-cache skips the lookup, but still stores the fresh result
     if not opts.no_cache and (hit := cache.load(key)) is not None:
@@ -127,9 +128,22 @@ def _emit_cached(opts: CheckOptions, key: str, exit_code: int, result_json: str)
     _write(opts.output, content)
 
 
+def _check_destinations(opts: CheckOptions) -> None:
+    """-o's folder must exist and --report-dir must be (or become) a folder: say so in one line, up front."""
+    if opts.output and not Path(opts.output).resolve().parent.is_dir():
+        raise UsageError(f"-o {opts.output}: folder {Path(opts.output).parent} does not exist")
+    if opts.output and Path(opts.output).is_dir():
+        raise UsageError(f"-o {opts.output}: is a folder, not a file")
+    if opts.report_dir and Path(opts.report_dir).exists() and not Path(opts.report_dir).is_dir():
+        raise UsageError(f"--report-dir {opts.report_dir}: exists and is not a folder")
+
+
 def _write(output: str | None, content: bytes) -> None:
     if output:
-        Path(output).write_bytes(content)
+        try:
+            Path(output).write_bytes(content)
+        except OSError as err:  # e.g. read-only or full: one line, the gate's exit code is not a pass
+            raise UsageError(f"-o {output}: cannot write: {err.strerror or err}") from None
     else:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
@@ -140,7 +154,10 @@ def _write_report_dir(directory: Path, result) -> None:
     from tapgate.output import extension, render
     from tapgate.report.pdf import BackgroundPdf
 
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--report-dir {directory}: cannot create: {err.strerror or err}") from None
     pdf = BackgroundPdf(result)  # Chromium prints while the other formats are rendered here
     for fmt in REPORT_DIR_FORMATS:
         try:
@@ -148,7 +165,11 @@ def _write_report_dir(directory: Path, result) -> None:
         except (TapgateError, ImportError, NotImplementedError, ValueError) as err:
             print(f"tapgate: warning: {fmt} report not written: {err}", file=sys.stderr)
             continue
-        (directory / f"gate.{extension(fmt)}").write_bytes(content)
+        target = directory / f"gate.{extension(fmt)}"
+        try:
+            target.write_bytes(content)
+        except OSError as err:
+            raise UsageError(f"{target}: cannot write: {err.strerror or err}") from None
 
 
 def _interrupt_on_sigterm() -> None:

@@ -53,3 +53,23 @@ def test_unknown_format_is_usage_error(gate):
     code, _, err = gate(TEMPLATES / "bucket_pass.json", "--format", "pdfx")
     assert code == EXIT_USAGE
     assert "invalid choice: 'pdfx'" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "where", "expected"),
+    [
+        ("-o", "missing/r.json", "folder {tmp}/missing does not exist"),
+        ("-o", ".", "is a folder, not a file"),
+        ("--report-dir", "file.txt", "exists and is not a folder"),
+    ],
+)
+def test_unusable_destination_is_one_line_before_any_engine(gate, tmp_path, flag, where, expected):
+    (tmp_path / "file.txt").write_text("keep me")
+    destination = tmp_path / where
+    template = TEMPLATES / "bucket_fail.json"
+    code, out, err = gate(template, "--policies", POLICIES, flag, destination, *clean_fakes(cfn_lint="crash"))
+    assert out == ""
+    assert code == EXIT_USAGE
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.rstrip("\n").endswith(expected.format(tmp=tmp_path))
+    assert (tmp_path / "file.txt").read_text() == "keep me"
