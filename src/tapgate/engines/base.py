@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pydantic loads after the engine processes have started (iss
 DEFAULT_TIMEOUT_S = 300.0
 _LIVE: set[subprocess.Popen] = set()  # running engine processes, killed if the gate itself is interrupted
 _LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()  # set by kill_running: no engine process starts after the gate was interrupted
 
 
 @dataclass
@@ -98,6 +99,8 @@ def run_process(
 ) -> EngineOutput:
     """Run one engine process; raise EngineError unless it ends in time with a documented exit code."""
     started = time.monotonic()
+    if _STOPPING.is_set():
+        raise EngineError(engine, "not started: the gate is stopping")
     try:
         proc = subprocess.Popen(
             command,
@@ -115,6 +118,12 @@ def run_process(
         raise EngineError(engine, f"not executable: {command[0]}") from None
     with _LIVE_LOCK:
         _LIVE.add(proc)
+        stopping = _STOPPING.is_set()  # interrupted while it started: kill_running saw no such process
+    if stopping:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+        _kill_group(proc)
+        raise EngineError(engine, "stopped: the gate was interrupted")
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -129,9 +138,15 @@ def run_process(
     return output
 
 
+def allow_running() -> None:
+    """A new gate run may start engine processes again (after an earlier run in this process was stopped)."""
+    _STOPPING.clear()
+
+
 def kill_running() -> None:
     """Kill every engine still running (their own sessions do not see the terminal's Ctrl-C)."""
     with _LIVE_LOCK:
+        _STOPPING.set()
         running = list(_LIVE)
     for proc in running:
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tapgate import template as template_module
-from tapgate.engines.base import EngineContext, kill_running
+from tapgate.engines.base import EngineContext, allow_running, kill_running
 from tapgate.engines.provision import control_tower_rules
 from tapgate.errors import EngineError, UsageError
 from tapgate.gate.inputs import engine_inputs
@@ -32,6 +32,7 @@ def run_check(
     from tapgate.gate.provenance import utc_now
 
     started_at = utc_now()
+    allow_running()
     templates = [template_module.load(path) for path in opts.templates]
     names = opts.engine_names()
     with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(4) as side:
