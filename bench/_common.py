@@ -27,7 +27,7 @@ records the command that produced it and the machine it ran on. Each section is 
 def describe_machine() -> dict:
     """nproc, CPU model, RAM, Python, and the 1-minute load average (contention from other work).
 
-    Keys: `summary` (one line), `load1`, `busy` (load above a quarter of the CPUs), `when` (UTC).
+    Keys: `summary` (one line), `load1`, `busy` (load above 0.4 a CPU: a busy core, not a decaying average), `when` (UTC).
     """
     cpu = (
         _first_match(Path("/proc/cpuinfo"), r"^model name\s*:\s*(.+)$")
@@ -43,7 +43,7 @@ def describe_machine() -> dict:
         f"Python {platform.python_version()}"
     )
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return {"summary": summary, "load1": load1, "busy": load1 > nproc * 0.25, "when": when}
+    return {"summary": summary, "load1": load1, "busy": load1 > nproc * 0.4, "when": when}
 
 
 def _first_match(path: Path, pattern: str) -> str | None:
