@@ -27,7 +27,8 @@ records the command that produced it and the machine it ran on. Each section is 
 def describe_machine() -> dict:
     """nproc, CPU model, RAM, Python, and the 1-minute load average (contention from other work).
 
-    Keys: `summary` (one line), `load1`, `busy` (load above 0.4 a CPU: a busy core, not a decaying average), `when` (UTC).
+    Keys: `summary` (one line), `load1`, `busy` (load above 0.4 a CPU: a busy core, not a decaying
+    average), `when` (UTC).
     """
     cpu = (
         _first_match(Path("/proc/cpuinfo"), r"^model name\s*:\s*(.+)$")
