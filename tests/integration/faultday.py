@@ -35,16 +35,6 @@ def _ses_backend(stack: Any) -> Any:
     return ses_backends[stack.deployment.resolver.account][stack.deployment.region]
 
 
-def expire_transactions_between_invocations(day: Any) -> None:
-    """Before each handler runs, roll back the transactions a crashed or faulted handler left open (the
-    service's 3-minute timeout, compressed): else the next statement on those rows would wait forever."""
-    from tapgate.sim.faults import expire_abandoned_transactions
-
-    stack = day.stack
-    if stack.runtime.before_invoke is None:
-        stack.runtime.before_invoke = lambda _function: expire_abandoned_transactions(stack.bridge)
-
-
 def run_with_faults(day: Any, ordinals: dict[str, set[int]], reports: int = 30) -> FaultRun:
     business_date = next(_weekdays)
     data = day.add_day(business_date, reports)
@@ -53,7 +43,6 @@ def run_with_faults(day: Any, ordinals: dict[str, set[int]], reports: int = 30) 
 
 def run_date(day: Any, business_date: dt.date, ordinals: dict[str, set[int]], data: Any = None) -> FaultRun:
     """Run `business_date` (already seeded) under the fault schedule `ordinals`."""
-    expire_transactions_between_invocations(day)
     day.faults.reset(ordinals)
     retries_from = len(day.stack.clock.retries)
     ses_from = len(_ses_backend(day.stack).sent_messages)
@@ -91,10 +80,7 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
         problems.append(f"lost: jobs {sorted(seeded ^ set(ev.jobs))}")
     final = {r: ev.final_status(r) for r in ev.jobs}
     recorded = ev.deliveries
-    in_doubt = {r for r, d in recorded.items() if d.get("status") == "sending" and not d.get("message_id")}
-    records = (
-        ev.batch_failure_reports | in_doubt | {r for r, d in recorded.items() if d.get("status") == "failed"}
-    )
+    in_doubt, records = ev.in_doubt(), ev.failure_records()  # evidence.py's one definition
     failed_with_record = {r for r, s in final.items() if s == "failed" and r in records}
     messages = sends(day, run.ses_from if since is None else since)
     twice = [r for r, n in Counter(r for _, r in messages).items() if n > 1]

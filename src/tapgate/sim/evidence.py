@@ -39,6 +39,19 @@ class DayEvidence:
             return "failed"
         return status
 
+    def in_doubt(self) -> set[str]:
+        """Reports whose send is in doubt: the process died at SES or before the record, so the claim stays
+        `sending` without a message id (deliver notes the reason and the audit event `delivery_in_doubt`
+        when it finds one) and is never claimed again."""
+        return {
+            r for r, d in self.deliveries.items() if d.get("status") == "sending" and not d.get("message_id")
+        }
+
+    def failure_records(self) -> set[str]:
+        """Reports with a record of their failure: a batch failure, a failed delivery, or a claim in doubt."""
+        failed_deliveries = {r for r, d in self.deliveries.items() if d.get("status") == "failed"}
+        return self.batch_failure_reports | failed_deliveries | self.in_doubt()
+
     def status_counts(self) -> Counter[str]:
         return Counter(self.final_status(r) for r in self.jobs)
 
@@ -56,10 +69,7 @@ class DayEvidence:
         confirmed = {r for r, s in final.items() if s == "confirmed"}
         message_reports = {d["message_id"]: r for r, d in self.deliveries.items() if d.get("message_id")}
         sends = Counter(message_reports.get(m, f"unrecorded:{m}") for m in self.ses_messages)
-        failed_recorded = all(
-            r in self.batch_failure_reports or self.deliveries.get(r, {}).get("status") == "failed"
-            for r in failed
-        )
+        failed_recorded = failed <= self.failure_records()
         return {
             "every_report_final": all(s in FINAL_STATUSES for s in final.values()),
             "no_report_lost": sum(statuses.values()) == len(self.jobs) and self.generated <= set(self.jobs),

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tapgate.sim.clock import Clock
-from tapgate.sim.faults import FaultPlan, injecting
+from tapgate.sim.faults import FaultPlan, expire_abandoned_transactions, injecting
 from tapgate.sim.request_context import bucket_policies_with_request_context
 from tapgate.sim.runtime import LambdaRuntime
 
@@ -114,6 +114,10 @@ class SimStack:
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
         self._exit.enter_context(bucket_policies_with_request_context())
         self.bridge = self._exit.enter_context(data_api_bridge(self.postgres.dsn))
+        # the Data API rolls back a transaction left idle for 3 minutes (a handler died in it, or its commit
+        # and rollback both failed); compressed: before each handler (one runs at a time), every transaction
+        # still open is abandoned. Without it the next statement on its rows waits forever.
+        self.runtime.before_invoke = lambda _function: expire_abandoned_transactions(self.bridge)
         self._exit.enter_context(self.runtime.installed())
         self._exit.enter_context(self.clock.installed())
         self._exit.enter_context(injecting(self.faults, self.runtime.current))
