@@ -93,7 +93,8 @@ class LambdaRuntime:
         self.emf: list[dict[str, Any]] = []  # every EMF document printed by a handler
         self.logs: list[str] = []
         self.env_keys: set[str] = set()  # every variable any function sets: cleared between functions
-        # Called with (function logical id) before each handler runs: fault injection arms crashes here.
+        # Called with (function logical id) before each handler runs, under the runtime's lock: the harness
+        # expires abandoned Data API transactions here (faults.expire_abandoned_transactions).
         self.before_invoke: Callable[[str], None] | None = None
         self.current = threading.local()  # .function = logical id of the running handler, else None
         self._lock = threading.RLock()
