@@ -15,6 +15,7 @@ from typing import Any
 _FIRST = dt.date(2026, 11, 30)
 _weekdays = (d for d in (_FIRST + dt.timedelta(days=n) for n in itertools.count()) if d.weekday() < 5)
 REPORT_ID_HEADER = "X-TapStack-Report-Id"  # lambdas/tapcommon/mail.py sets it on every message
+FINAL = ("confirmed", "quarantined", "failed")
 
 
 @dataclass
@@ -71,7 +72,9 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
     A send is recorded when its report's deliveries row holds its message id. The one exception is a send
     in doubt: the process died at the send or between SES's answer and the record, so the claim stays
     `sending` without a message id. Its report must then be failed; the claim itself is its record (with a
-    batch failure where RecordBatchFailure ran), and deliver never claims it again.
+    batch failure where RecordBatchFailure ran), and deliver never claims it again. When the execution failed
+    (`must_be_final` False) before anything could fail the report (Deliver's own in-doubt record and
+    RecordBatchFailure both failed), the claim is left for the next run, whose check must find it failed.
     """
     ev = run.outcome.evidence
     problems = []
@@ -82,20 +85,22 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
     recorded = ev.deliveries
     in_doubt, records = ev.in_doubt(), ev.failure_records()  # evidence.py's one definition
     failed_with_record = {r for r, s in final.items() if s == "failed" and r in records}
+    left_for_next_run = set() if must_be_final else {r for r, s in final.items() if s not in FINAL}
+    doubt_accounted = in_doubt & (failed_with_record | left_for_next_run)
     messages = sends(day, run.ses_from if since is None else since)
     twice = [r for r, n in Counter(r for _, r in messages).items() if n > 1]
     if twice:
         problems.append(f"sent twice: {sorted(twice)}")
     for message_id, report_id in messages:
         row = recorded.get(report_id, {})
-        if row.get("message_id") != message_id and report_id not in in_doubt & failed_with_record:
+        if row.get("message_id") != message_id and report_id not in doubt_accounted:
             problems.append(f"send not recorded: {report_id} {message_id} (deliveries: {row or None})")
         if final.get(report_id) == "quarantined":
             problems.append(f"quarantined but sent: {report_id}")
     for report_id, status in final.items():
         if status == "failed" and report_id not in failed_with_record:
             problems.append(f"failed without a record: {report_id}")
-        elif must_be_final and status not in ("confirmed", "quarantined", "failed"):
+        elif must_be_final and status not in FINAL:
             problems.append(f"not final: {report_id} {status} (deliveries: {recorded.get(report_id)})")
     return problems
 
