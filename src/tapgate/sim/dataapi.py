@@ -65,14 +65,22 @@ class DataApiBridge:
         conn.adapters.register_dumper(str, StrDumper)  # varchar-like, not `unknown`: see the module docstring
         return conn
 
+    def _checkout(
+        self, pool: dict[str, list[psycopg.Connection]], database: str | None, autocommit: bool
+    ) -> psycopg.Connection:
+        """An idle connection to `database` from `pool`, as the service's pool would hand out (a connect
+        costs more than the statements of a short call), else a new one."""
+        with self._lock:
+            idle = pool.setdefault(database or "", [])
+            conn = idle.pop() if idle else None
+        if conn is None or conn.closed:
+            conn = self._connect(database, autocommit=autocommit)
+        return conn
+
     @contextlib.contextmanager
     def _pooled(self, database: str | None) -> Iterator[psycopg.Connection]:
         key = database or ""
-        with self._lock:
-            idle = self._idle.setdefault(key, [])
-            conn = idle.pop() if idle else None
-        if conn is None or conn.closed:
-            conn = self._connect(database, autocommit=True)
+        conn = self._checkout(self._idle, database, autocommit=True)
         try:
             yield conn
         finally:
@@ -92,14 +100,8 @@ class DataApiBridge:
 
     # the five operations -----------------------------------------------------------------------------------
     def begin_transaction(self, database: str | None) -> str:
-        # an idle connection of the database, as the service's pool would hand out (a connect costs more
-        # than the statements of a short transaction); autocommit off until the transaction ends
         key = database or ""
-        with self._lock:
-            idle = self._idle_tx.setdefault(key, [])
-            conn = idle.pop() if idle else None
-        if conn is None or conn.closed:
-            conn = self._connect(database, autocommit=False)
+        conn = self._checkout(self._idle_tx, database, autocommit=False)  # autocommit off until it ends
         transaction_id = base64.b64encode(uuid.uuid4().bytes * 2).decode()
         with self._lock:
             self._transactions[transaction_id] = conn
