@@ -45,8 +45,14 @@ class GuardEngine:
         return [rules, *([ctx.control_tower] if ctx.control_tower else [])]
 
     def command(self, ctx: EngineContext) -> list[str]:
-        exe = ctx.commands.get(self.name) or [find_guard(ctx.guard_bin)]
-        rules = [arg for rule_dir in self.rule_dirs(ctx) for arg in ("-r", str(rule_dir))]
+        return self._command(self._exe(ctx), self.rule_dirs(ctx), ctx)
+
+    def _exe(self, ctx: EngineContext) -> list[str]:
+        return ctx.commands.get(self.name) or [find_guard(ctx.guard_bin)]
+
+    @staticmethod
+    def _command(exe: list[str], rule_dirs: list[Path], ctx: EngineContext) -> list[str]:
+        rules = [arg for rule_dir in rule_dirs for arg in ("-r", str(rule_dir))]
         data = [arg for path in ctx.input_files() for arg in ("-d", path)]
         return [*exe, "validate", *rules, *data, "-o", "json", "--structured", "--show-summary", "none"]
 
@@ -57,11 +63,10 @@ class GuardEngine:
         from tapgate.engines.guard_exec import run_projected
 
         started = time.monotonic()
-        exe = ctx.commands.get(self.name) or [find_guard(ctx.guard_bin)]
-        stdout, _ = run_projected(
-            self.name, exe, self.rule_dirs(ctx), ctx.input_files(), OK_CODES, ctx.timeout_s
-        )
-        return EngineOutput(self.name, self.command(ctx), 0, stdout, "", time.monotonic() - started)
+        exe, rule_dirs = self._exe(ctx), self.rule_dirs(ctx)  # once: the recorded command reuses them
+        stdout, _ = run_projected(self.name, exe, rule_dirs, ctx.input_files(), OK_CODES, ctx.timeout_s)
+        command = self._command(exe, rule_dirs, ctx)
+        return EngineOutput(self.name, command, 0, stdout, "", time.monotonic() - started)
 
     def parse(self, output: EngineOutput, ctx: EngineContext) -> list[Finding]:
         self._ct_ids = control_tower_ids(ctx.control_tower) if ctx.control_tower else {}

@@ -43,9 +43,9 @@ def _run_one(
     command: list[str] = []
     error: str | None = None
     findings: list[Finding] = []
+    engine = None
     try:
         engine = engines.create(name)
-        command = engine.command(ctx) if hasattr(engine, "command") else []
         output = engine.run(ctx)
         command = output.command
         findings = engine.parse(output, ctx)
@@ -53,6 +53,8 @@ def _run_one(
         error = str(err)
     except Exception as err:  # noqa: BLE001 - an engine bug must fail closed, not crash the report
         error = f"engine {name}: internal error: {type(err).__name__}: {err}"
+    if error is not None and not command:
+        command = _intended_command(engine, ctx)  # what it was to run, for the failed run's record
     from tapgate.model import EngineRun
 
     run = EngineRun(name=name, version=version, ok=error is None, command=command, error=error)
@@ -60,3 +62,11 @@ def _run_one(
     run.findings = len(findings) if run.ok else 0
     notify(name, "done" if run.ok else "failed")
     return run, (findings if run.ok else [])
+
+
+def _intended_command(engine, ctx: EngineContext) -> list[str]:
+    """The command an engine that failed was to run; [] when even that cannot be built (e.g. no binary)."""
+    try:
+        return engine.command(ctx) if hasattr(engine, "command") else []
+    except Exception:  # noqa: BLE001 - the run's own error is what gets reported
+        return []
