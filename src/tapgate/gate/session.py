@@ -158,11 +158,19 @@ def _write_report_dir(directory: Path, result) -> None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UsageError(f"--report-dir {directory}: cannot create: {err.strerror or err}") from None
-    pdf = BackgroundPdf(result)  # Chromium prints while the other formats are rendered here
+    problems = (TapgateError, ImportError, NotImplementedError, ValueError)
+    try:  # rendered once: written as gate.html and printed as gate.pdf
+        html: bytes | Exception = render(result, "html")
+    except problems as err:
+        html = err
+    # Chromium prints while the other formats are rendered here
+    pdf = BackgroundPdf(html.decode()) if isinstance(html, bytes) else None
     for fmt in REPORT_DIR_FORMATS:
         try:
-            content = pdf.result() if fmt == "pdf" else render(result, fmt)
-        except (TapgateError, ImportError, NotImplementedError, ValueError) as err:
+            if fmt in ("html", "pdf") and isinstance(html, Exception):
+                raise html
+            content = pdf.result() if fmt == "pdf" else html if fmt == "html" else render(result, fmt)
+        except problems as err:
             print(f"tapgate: warning: {fmt} report not written: {err}", file=sys.stderr)
             continue
         target = directory / f"gate.{extension(fmt)}"

@@ -143,22 +143,20 @@ def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
 
 
 class BackgroundPdf:
-    """`render(result, "pdf")` on a thread: Chromium loads and prints while the caller renders the other
-    formats. `result()` gives the bytes or raises what the render raised. If the caller leaves early (Ctrl-C),
+    """`html_to_pdf(html)` on a thread: Chromium loads and prints while the caller renders the other
+    formats. `result()` gives the bytes or raises what the print raised. If the caller leaves early (Ctrl-C),
     closing the prestarted browser ends the thread's wait."""
 
-    def __init__(self, result):
+    def __init__(self, html: str):
         self._content: bytes | None = None
         self._error: Exception | None = None
         printer = _prestarted  # taken now: once the caller closed it, no other browser is started
-        self._thread = threading.Thread(target=self._run, args=(result, printer), name="pdf", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(html, printer), name="pdf", daemon=True)
         self._thread.start()
 
-    def _run(self, result, printer: PdfPrinter | None) -> None:
-        from tapgate.report.html import render_html
-
+    def _run(self, html: str, printer: PdfPrinter | None) -> None:
         try:
-            self._content = html_to_pdf(render_html(result), printer)
+            self._content = html_to_pdf(html, printer)
         except Exception as err:  # noqa: BLE001 - re-raised by result(), on the caller's thread
             self._error = err
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tapgate.report import pdf, render
+from tapgate.report.html import render_html
 from tapgate.report.pdf import PdfError, PdfUnavailable, find_chromium
 
 
@@ -109,7 +110,7 @@ def test_print_in_background_ends_when_the_run_is_interrupted(failing, tmp_path,
     """The gate prints on a thread while it writes the other formats: Ctrl-C must not leave it waiting."""
     monkeypatch.setenv("CHROMIUM_PATH", str(_fake(tmp_path, "sleep 30 & wait")))
     with pytest.raises(KeyboardInterrupt), pdf.prestarted_browser():
-        pending = pdf.BackgroundPdf(failing)
+        pending = pdf.BackgroundPdf(render_html(failing))
         _wait_for(lambda: (tmp_path / "pid").is_file())
         raise KeyboardInterrupt
     start = time.monotonic()
@@ -122,4 +123,4 @@ def test_print_in_background_ends_when_the_run_is_interrupted(failing, tmp_path,
 def test_print_in_background_gives_the_render_error(failing, tmp_path, monkeypatch):
     monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "absent"))
     with pytest.raises(PdfUnavailable, match="no headless Chromium found"):
-        pdf.BackgroundPdf(failing).result()
+        pdf.BackgroundPdf(render_html(failing)).result()
