@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import random
+from unittest import mock
 from urllib.parse import urlencode
 
 import boto3
@@ -104,8 +105,37 @@ def test_fast_urlencode_is_urllibs_answer():
     assert fast_urlencode(message, doseq=True) == urlencode(message, doseq=True)
 
 
+def test_fast_urlencode_of_bytes_pairs_is_urllibs_answer():
+    """botocore's `_prepare_body` encodes the query serializer's pairs to UTF-8 bytes before urlencode."""
+    rng = random.Random(11)
+    for _ in range(300):
+        pairs = [
+            (_random_text(rng, rng.randint(0, 10)).encode(), _random_text(rng, rng.randint(0, 60)).encode())
+            for _ in range(4)
+        ]
+        pairs.append((b"raw", rng.randbytes(rng.randint(0, 40))))  # not UTF-8 at all
+        assert fast_urlencode(pairs, doseq=True) == urlencode(pairs, doseq=True)
+    message = [(b"RawMessage.Data", base64.b64encode(rng.randbytes(30000)))]
+    assert fast_urlencode(message, doseq=True) == urlencode(message, doseq=True)
+
+
+def test_a_send_raw_email_body_is_encoded_without_urllib(aws_credentials):
+    """The case the cache is for: SES's query body goes the fast way (it once fell back on bytes pairs)."""
+    from urllib import parse
+
+    with mock_aws(), moto_dispatch_cached():
+        ses = boto3.client("ses", region_name="us-east-1")
+        ses.verify_email_identity(EmailAddress="a@example.com")
+        raw = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\n\r\n" + b"y" * 5000
+        with mock.patch.object(parse, "urlencode", side_effect=AssertionError("urllib fallback")):
+            sent = ses.send_raw_email(RawMessage={"Data": raw})
+    assert sent["MessageId"]
+
+
 def test_fast_urlencode_leaves_other_values_to_urllib():
     params = {"n": 1, "many": ["a b", "c"], "b": b"x y"}
+    assert fast_urlencode(params, doseq=True) == urlencode(params, doseq=True)
+    params = {"s": "x", "n": 2}
     assert fast_urlencode(params, doseq=True) == urlencode(params, doseq=True)
 
 
