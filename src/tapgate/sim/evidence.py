@@ -5,15 +5,34 @@ directly), the S3 objects with their versions (the report bucket's `reports/` an
 work bucket's `quarantine/`), the messages moto's SES accepted, and the EMF metric lines the handlers
 printed. The invariants are the flow's promises: every report ends confirmed, quarantined or failed with
 a record; none is lost; none is sent twice; a quarantined report is never sent; the counts agree.
+
+Each SES message is tied to its report by the `X-TapStack-Report-Id` header the handler puts on it (read
+from the message SES accepted, not from the database), so a send the database never recorded is still
+seen, and still counted against its report.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from email.parser import HeaderParser
 from typing import Any
 
 FINAL_STATUSES = ("confirmed", "quarantined", "failed")
+REPORT_ID_HEADER = "X-TapStack-Report-Id"  # lambdas/tapcommon/mail.py sets it on every message
+_END_OF_HEADERS = re.compile(r"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class SendAccount:
+    """The day's SES messages set against the deliveries rows (see `DayEvidence.send_account`)."""
+
+    recorded: dict[str, str]  # message id -> report id, from the deliveries rows holding a message id
+    by_report: Counter[str]  # report -> SES messages for it (the day's, across runs)
+    unrecorded: list[str]  # this run's messages neither recorded nor one send of a claim in doubt
+    doubt_sends: Counter[str]  # report in doubt -> this run's unrecorded messages it accounts for
+    unknown_recorded: set[str]  # recorded message ids SES never accepted
 
 
 @dataclass
@@ -29,8 +48,10 @@ class DayEvidence:
     s3_reports: dict[str, int]  # key -> number of versions (reports/ prefix of the date)
     s3_receipts: set[str]  # keys under confirmations/
     s3_quarantine: set[str]  # keys under quarantine/ in the work bucket
-    ses_messages: list[str]  # SES message ids accepted during the day
+    ses_messages: list[str]  # SES message ids accepted during the run (from the caller's `ses_from`)
     metrics: dict[str, float] = field(default_factory=dict)
+    # message id -> the report id its header names (None: no header), for every message SES holds
+    ses_reports: dict[str, str | None] = field(default_factory=dict)
 
     def final_status(self, report_id: str) -> str:
         """The job's status; a job whose delivery failed (its record in `deliveries`) counts as failed."""
@@ -61,28 +82,82 @@ class DayEvidence:
             table.setdefault(job["jurisdiction"], Counter())[self.final_status(report_id)] += 1
         return {j: dict(sorted(c.items())) for j, c in sorted(table.items())}
 
+    def send_account(self, final: dict[str, str]) -> SendAccount:
+        """Every SES message of the day set against the deliveries rows.
+
+        A message is recorded when its report's row holds its message id (the header, when there is one,
+        must name that report). The one other way to account for a message is a send in doubt: the process
+        died at SES or before the record, so the claim stays `sending` without a message id although SES
+        may have accepted the mail. Such a claim accounts for at most one message, and only while its
+        report is neither confirmed nor quarantined. Messages are counted per report over all the day's
+        messages SES holds (earlier runs of the date too): nothing may be sent twice."""
+        recorded = {d["message_id"]: r for r, d in self.deliveries.items() if d.get("message_id")}
+        may_be_out = {r for r in self.in_doubt() if final.get(r) not in ("confirmed", "quarantined")}
+        unrecorded: list[str] = []
+        doubt_sends: Counter[str] = Counter()
+        for message_id in self.ses_messages:
+            named = self.ses_reports.get(message_id)
+            if message_id in recorded:
+                if named not in (None, recorded[message_id]):  # recorded against another report
+                    unrecorded.append(message_id)
+                continue
+            if named in may_be_out:
+                doubt_sends[named] += 1
+            else:
+                unrecorded.append(message_id)
+        of_day = set(self.ses_messages) | {m for m, r in self.ses_reports.items() if r in self.jobs}
+        by_report = Counter(self.ses_reports.get(m) or recorded.get(m) or f"unknown:{m}" for m in of_day)
+        known = set(self.ses_messages) | set(self.ses_reports)
+        return SendAccount(recorded, by_report, unrecorded, doubt_sends, set(recorded) - known)
+
+    def receipts_agree(self, confirmed: set[str], account: SendAccount) -> bool:
+        """Confirmations are exactly the confirmed reports, each with its receipt under its jurisdiction.
+        A receipt without a confirmation is allowed only for a report that was sent (its send recorded, or
+        in doubt) and is neither confirmed nor quarantined: Confirm writes the receipts before its
+        transaction, and a Confirm that dies inside it leaves them for the next run (the put is
+        write-once)."""
+        receipts = {key.rsplit("/", 1)[-1].removesuffix(".json"): key for key in self.s3_receipts}
+        misfiled = [
+            r
+            for r, key in receipts.items()
+            if r not in self.jobs or key.split("/")[1] != self.jobs[r]["jurisdiction"]
+        ]
+        sent = set(account.recorded.values()) | self.in_doubt()
+        unconfirmed = set(receipts) - confirmed
+        quarantined = {r for r in unconfirmed - set(misfiled) if self.final_status(r) == "quarantined"}
+        return (
+            self.confirmations == confirmed
+            and confirmed <= set(receipts)
+            and not misfiled
+            and unconfirmed <= sent - quarantined
+        )
+
     def invariants(self) -> dict[str, bool]:
         statuses = self.status_counts()
         final = {r: self.final_status(r) for r in self.jobs}
         quarantined = {r for r, s in final.items() if s == "quarantined"}
         failed = {r for r, s in final.items() if s == "failed"}
         confirmed = {r for r, s in final.items() if s == "confirmed"}
-        message_reports = {d["message_id"]: r for r, d in self.deliveries.items() if d.get("message_id")}
-        sends = Counter(message_reports.get(m, f"unrecorded:{m}") for m in self.ses_messages)
-        failed_recorded = failed <= self.failure_records()
+        account = self.send_account(final)
+        rows_with_id = [d["message_id"] for d in self.deliveries.values() if d.get("message_id")]
         return {
             "every_report_final": all(s in FINAL_STATUSES for s in final.values()),
             "no_report_lost": sum(statuses.values()) == len(self.jobs) and self.generated <= set(self.jobs),
-            "failed_have_record": failed_recorded,
-            "none_sent_twice": all(n == 1 for n in sends.values()),
-            "every_send_recorded": not any(r.startswith("unrecorded:") for r in sends),
-            "quarantined_never_sent": not (quarantined & set(message_reports.values())),
+            "failed_have_record": failed <= self.failure_records(),
+            "none_sent_twice": all(n == 1 for n in account.by_report.values()),
+            "every_send_recorded": not account.unrecorded,
+            "quarantined_never_sent": not (quarantined & set(account.by_report)),
             "quarantined_have_violations": quarantined <= self.quarantined_with_violations,
             "quarantined_kept_as_evidence": len(self.s3_quarantine) >= len(quarantined),
             "confirmed_in_s3_once": len(self.s3_reports) >= len(confirmed)
             and all(v == 1 for v in self.s3_reports.values()),
-            "confirmed_have_receipts": len(self.s3_receipts) == len(self.confirmations) == len(confirmed),
-            "db_ses_agree": len(self.ses_messages) == len(message_reports),
+            "confirmed_have_receipts": self.receipts_agree(confirmed, account),
+            # both ways: each recorded id is a message SES accepted, once; each of this run's messages is
+            # recorded, or the one send of a claim in doubt
+            "db_ses_agree": len(rows_with_id) == len(account.recorded)
+            and not account.unknown_recorded
+            and not account.unrecorded
+            and all(n == 1 for n in account.doubt_sends.values()),
             "metrics_agree": self.metrics_agree(confirmed, quarantined),
         }
 
@@ -137,6 +212,7 @@ def collect(stack: Any, business_date: str, emf_from: int = 0, ses_from: int = 0
         failures = _rows(
             conn, "SELECT report_ids FROM batch_failures WHERE batch_id LIKE %s", f"{business_date}-%"
         )
+    ses_reports = ses_report_ids(stack)
     # one listing per bucket: moto re-scans the whole bucket for every page of a listing
     report_bucket = _versions(stack, "ReportBucket", ("reports/", "confirmations/"), business_date)
     return DayEvidence(
@@ -151,8 +227,9 @@ def collect(stack: Any, business_date: str, emf_from: int = 0, ses_from: int = 0
         s3_reports=report_bucket.get("reports/", {}),
         s3_receipts=set(report_bucket.get("confirmations/", {})),
         s3_quarantine=set(_versions(stack, "WorkBucket", ("quarantine/",), business_date)["quarantine/"]),
-        ses_messages=ses_message_ids(stack)[ses_from:],
+        ses_messages=list(ses_reports)[ses_from:],
         metrics=stack.runtime.metric_totals(since=emf_from),
+        ses_reports=ses_reports,
     )
 
 
@@ -178,3 +255,18 @@ def ses_message_ids(stack: Any) -> list[str]:
 
     backend = ses_backends[stack.deployment.resolver.account][stack.deployment.region]
     return [message.id for message in backend.sent_messages]
+
+
+def ses_report_ids(stack: Any) -> dict[str, str | None]:
+    """message id -> the report id in its header, for every message SES accepted, in the order sent.
+    Only the header block is parsed: a message carries its report (base64) after it."""
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[stack.deployment.resolver.account][stack.deployment.region]
+    parser = HeaderParser()
+    found: dict[str, str | None] = {}
+    for message in backend.sent_messages:
+        raw = getattr(message, "raw_data", None)
+        head = _END_OF_HEADERS.split(raw, 1)[0] if raw else ""
+        found[message.id] = parser.parsestr(head).get(REPORT_ID_HEADER) if head else None
+    return found
