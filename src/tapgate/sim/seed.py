@@ -4,7 +4,9 @@ configurable fraction of bad data of several kinds, inserted into the schema (ps
 The values are generated from the packs' own field specs, so a new pack is seeded without code here, as
 long as its string patterns have a generator in `_STRING_GENERATORS` (a test seeds every pack and checks
 that the clean reports pass validation). `SeedResult.bad` says which report got which defect and
-`expected_rule(kind)` which validation rule must catch it.
+`expected_rule(kind)` which validation rule must catch it. The data is fixed by the seed (the Lambda tests'
+expected sets come from it): values are drawn through `Draws`, which gives random.Random's own values
+without its per-draw layers, and tests/unit/sim/test_seed.py holds the original generator as reference.
 
 The business date defaults to the weekday before today: deadlines are judged against the real clock, so an
 old business date makes every report late (a DEADLINE warning, or a quarantine where the pack says so).
@@ -96,62 +98,109 @@ class SeedResult:
         }
 
 
-def random_lei(rng: random.Random) -> str:
-    base = "".join(rng.choice(_ALNUM) for _ in range(18))
+class Draws:
+    """The draws of one `random.Random` the seed makes, giving the values `rng.choice`, `rng.randrange`
+    and `rng.randint` give, from the same generator in the same order, without random.py's layers per
+    draw (choice → _randbelow → _randbelow_with_getrandbits): a 2,000-report seed draws ~3 million
+    characters, and those layers were most of its cost. Python's `_randbelow` for a Random is a rejection
+    loop on `getrandbits(n.bit_length())`; `below` is that loop (tests/unit/sim/test_seed.py compares every
+    method with random.Random's own, so a Python that draws differently fails there, not in the data)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self._bits = rng.getrandbits
+
+    def below(self, n: int) -> int:
+        """rng.randrange(n), n > 0."""
+        bits, k = self._bits, n.bit_length()
+        r = bits(k)
+        while r >= n:
+            r = bits(k)
+        return r
+
+    def pick(self, seq: Any) -> Any:
+        """rng.choice(seq) of a non-empty sequence."""
+        return seq[self.below(len(seq))]
+
+    def chars(self, alphabet: str, count: int) -> str:
+        """ "".join(rng.choice(alphabet) for _ in range(count))."""
+        bits, n = self._bits, len(alphabet)
+        k = n.bit_length()
+        out = []
+        for _ in range(count):
+            r = bits(k)
+            while r >= n:
+                r = bits(k)
+            out.append(alphabet[r])
+        return "".join(out)
+
+
+def random_lei(draws: Draws) -> str:
+    base = draws.chars(_ALNUM, 18)
     return base + lei_check_digits(base)
 
 
 _STRING_GENERATORS = {
-    "^[A-Za-z0-9-]+$": lambda rng: f"T-{rng.randrange(10**9):09d}",
-    "^[A-Z0-9]{1,52}$": lambda rng: "UTI" + "".join(rng.choice(_ALNUM) for _ in range(29)),
-    "^[0-9A-Z]{9}$": lambda rng: "".join(rng.choice(_ALNUM) for _ in range(9)),
-    "^[A-Z0-9]{4}$": lambda rng: rng.choice(("XLON", "XPAR", "XNYS", "XASX", "XSES")),
-    "^[A-Z]{1,3}[0-9]{2,4}$": lambda rng: f"{rng.choice(('A', 'L', 'OB'))}{rng.randrange(10, 9999)}",
-    "^[A-Z0-9]{3,6}$": lambda rng: "".join(rng.choice(_ALNUM[:26]) for _ in range(3)),
+    "^[A-Za-z0-9-]+$": lambda d: f"T-{d.below(10**9):09d}",
+    "^[A-Z0-9]{1,52}$": lambda d: "UTI" + d.chars(_ALNUM, 29),
+    "^[0-9A-Z]{9}$": lambda d: d.chars(_ALNUM, 9),
+    "^[A-Z0-9]{4}$": lambda d: d.pick(("XLON", "XPAR", "XNYS", "XASX", "XSES")),
+    "^[A-Z]{1,3}[0-9]{2,4}$": lambda d: f"{d.pick(('A', 'L', 'OB'))}{10 + d.below(9999 - 10)}",
+    "^[A-Z0-9]{3,6}$": lambda d: d.chars(_ALNUM[:26], 3),
 }
+_CENTS = Decimal("0.01")
 
 
-def _value(spec: FieldSpec, rng: random.Random, business_date: dt.date) -> Any:
-    kind = spec.type
+def _generator(spec: FieldSpec, business_date: dt.date) -> Any:
+    """A function of the draws giving one value of the field: the field's spec is read once per report
+    type, not once per value (a 2,000-report seed makes ~650,000 values)."""
+    kind, day = spec.type, business_date.isoformat()
     if spec.allowed:
-        return rng.choice(spec.allowed)
+        allowed = spec.allowed
+        return lambda d: d.pick(allowed)
     if kind == "lei":
-        return random_lei(rng)
+        return random_lei
     if kind == "currency":
-        return rng.choice(_CURRENCIES)
+        return lambda d: d.pick(_CURRENCIES)
     if kind == "date":
-        return business_date.isoformat()
+        return lambda d: day
     if kind == "datetime":
-        return f"{business_date.isoformat()}T{rng.randrange(8, 18):02d}:{rng.randrange(60):02d}:00Z"
+        return lambda d: f"{day}T{8 + d.below(10):02d}:{d.below(60):02d}:00Z"
     if kind == "boolean":
-        return rng.random() < 0.5
+        return lambda d: d.rng.random() < 0.5
     if kind == "integer":
-        low = int(spec.min) if spec.min is not None else 1
-        return rng.randint(max(low, 1), max(low, 1) + 9999)
+        low = max(int(spec.min) if spec.min is not None else 1, 1)
+        return lambda d: low + d.below(10000)  # randint(low, low + 9999)
     if kind == "decimal":
         low = max(spec.min if spec.min is not None else Decimal(0), Decimal(0))
-        high = min(spec.max if spec.max is not None else Decimal(10**6), Decimal(10**6))
-        return str((low + (high - low) * Decimal(rng.randrange(1, 10**6)) / 10**6).quantize(Decimal("0.01")))
+        span = min(spec.max if spec.max is not None else Decimal(10**6), Decimal(10**6)) - low
+        # randrange(1, 10**6); the arithmetic (and its Decimal context) is the one values always had
+        return lambda d: str((low + span * Decimal(1 + d.below(10**6 - 1)) / 10**6).quantize(_CENTS))
     if spec.pattern:
         if spec.pattern not in _STRING_GENERATORS:
             raise ValueError(f"no seed generator for pattern {spec.pattern} (field {spec.name})")
-        return _STRING_GENERATORS[spec.pattern](rng)
-    return f"{spec.name.replace('_', ' ').title()} {rng.randrange(1000)}"
+        return _STRING_GENERATORS[spec.pattern]
+    title = spec.name.replace("_", " ").title()
+    return lambda d: f"{title} {d.below(1000)}"
 
 
-def _records(report_type: ReportType, rng: random.Random, spec: SeedSpec, oversized: bool) -> list[dict]:
+def _generators(fields: Iterable[FieldSpec], business_date: dt.date) -> list[tuple[str, Any]]:
+    return [(s.name, _generator(s, business_date)) for s in fields]
+
+
+def _records(report_type: ReportType, draws: Draws, spec: SeedSpec, oversized: bool, fields: list) -> list:
     """Records of one report; an oversized one gets rows until even its CSV form is over the size limit."""
     records, size = [], 0
-    count = rng.randint(*spec.rows_per_report)
+    count = draws.rng.randint(*spec.rows_per_report)
     while len(records) < count or (oversized and size <= report_type.max_size_bytes):
-        record = {s.name: _value(s, rng, spec.business_date) for s in report_type.record_fields}
+        record = {name: make(draws) for name, make in fields}
         size += len(",".join(str(v) for v in record.values())) + 3
         records.append(record)
     return records
 
 
-def _header(report_type: ReportType, records: list[dict], lei: str, business_date: dt.date, rng) -> dict:
-    header = {spec.name: _value(spec, rng, business_date) for spec in report_type.header_fields}
+def _header(report_type: ReportType, records: list[dict], lei: str, business_date: dt.date, draws) -> dict:
+    header = {name: make(draws) for name, make in _generators(report_type.header_fields, business_date)}
     header.update(lei=lei, business_date=business_date.isoformat())
     for total in report_type.totals:
         if total.aggregate == "count":
@@ -189,11 +238,12 @@ def _spoil(kind: str, report_type: ReportType, header: dict, records: list[dict]
 def generate_seed(spec: SeedSpec) -> SeedResult:
     """Everything to insert, generated deterministically from `spec.seed`."""
     rng = random.Random(spec.seed)  # noqa: S311 - reproducible test data, not secrets
+    draws = Draws(rng)
     packs: list[Pack] = [load_pack(code) for code in (spec.jurisdictions or all_pack_codes())]
     entities = [
         {
             "entity_id": f"{pack.code}-E{n:03d}",
-            "lei": random_lei(rng),
+            "lei": random_lei(draws),
             "legal_name": f"{pack.code} Client {n}",
             "jurisdiction": pack.code,
         }
@@ -204,14 +254,16 @@ def generate_seed(spec: SeedSpec) -> SeedResult:
     kinds = [(pack, rt) for pack in packs for rt in pack.reports]
     bad_count = round(spec.reports * spec.bad_fraction)
     bad_slots = set(rng.sample(range(spec.reports), bad_count)) if bad_count else set()
+    record_fields = {id(rt): _generators(rt.record_fields, spec.business_date) for _, rt in kinds}
     jobs, rows, bad = [], [], {}
     for n in range(spec.reports):
         pack, report_type = kinds[n % len(kinds)]
         entity = rng.choice(by_jurisdiction[pack.code])
         report_id = f"{spec.business_date.isoformat()}-{pack.code}-{n + 1:05d}"
         kind = spec.bad_kinds[len(bad) % len(spec.bad_kinds)] if n in bad_slots else None
-        records = _records(report_type, rng, spec, oversized=kind == "oversized")
-        header = _header(report_type, records, entity["lei"], spec.business_date, rng)
+        fields = record_fields[id(report_type)]
+        records = _records(report_type, draws, spec, kind == "oversized", fields)
+        header = _header(report_type, records, entity["lei"], spec.business_date, draws)
         job = {
             "report_id": report_id,
             "business_date": spec.business_date,

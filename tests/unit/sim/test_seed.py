@@ -83,3 +83,89 @@ def test_psycopg_and_data_api_inserts_load_the_same_rows(data, data_api, postgre
     )
     assert via_api == via_sql and len(via_sql) == 7
     assert data_api.query("SELECT count(*) AS n FROM report_rows") == [{"n": len(small.rows)}]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 20261127])
+def test_draws_give_random_randoms_values_in_its_order(seed):
+    """The seed's data is fixed by its seed (the Lambda tests' expected sets come from it): `Draws` must give
+    what random.Random's choice/randrange/randint give, and leave the generator where they leave it."""
+    import random
+
+    from tapgate.sim.seed import Draws
+
+    ours, theirs = random.Random(seed), random.Random(seed)
+    draws = Draws(ours)
+    alphabets = ("A", "AB", "ABC", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    sizes = (1, 2, 3, 7, 8, 9, 60, 64, 65, 1000, 9989, 10000, 10**6 - 1, 10**9, 2**31, 2**33 + 5)
+    for step in range(3000):
+        alphabet = alphabets[step % len(alphabets)]
+        count = step % 31
+        assert draws.chars(alphabet, count) == "".join(theirs.choice(alphabet) for _ in range(count))
+        n = sizes[step % len(sizes)]
+        assert draws.below(n) == theirs.randrange(n)
+        assert draws.pick(("XLON", "XPAR", "XNYS")) == theirs.choice(("XLON", "XPAR", "XNYS"))
+        assert ours.random() == theirs.random()  # interleaved with the generator's other draws
+    assert ours.getstate() == theirs.getstate()
+
+
+def _reference_value(spec, rng, business_date):
+    """The seed's values as they were first written, through random.Random's own methods: the reference
+    the faster generators must match value for value (the seeded data may not change)."""
+    from decimal import Decimal
+
+    from tapcommon.iso import lei_check_digits
+
+    alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    strings = {
+        "^[A-Za-z0-9-]+$": lambda: f"T-{rng.randrange(10**9):09d}",
+        "^[A-Z0-9]{1,52}$": lambda: "UTI" + "".join(rng.choice(alnum) for _ in range(29)),
+        "^[0-9A-Z]{9}$": lambda: "".join(rng.choice(alnum) for _ in range(9)),
+        "^[A-Z0-9]{4}$": lambda: rng.choice(("XLON", "XPAR", "XNYS", "XASX", "XSES")),
+        "^[A-Z]{1,3}[0-9]{2,4}$": lambda: f"{rng.choice(('A', 'L', 'OB'))}{rng.randrange(10, 9999)}",
+        "^[A-Z0-9]{3,6}$": lambda: "".join(rng.choice(alnum[:26]) for _ in range(3)),
+    }
+    if spec.allowed:
+        return rng.choice(spec.allowed)
+    if spec.type == "lei":
+        base = "".join(rng.choice(alnum) for _ in range(18))
+        return base + lei_check_digits(base)
+    if spec.type == "currency":
+        return rng.choice(("USD", "EUR", "GBP", "SGD", "AUD", "JPY", "CHF"))
+    if spec.type == "date":
+        return business_date.isoformat()
+    if spec.type == "datetime":
+        return f"{business_date.isoformat()}T{rng.randrange(8, 18):02d}:{rng.randrange(60):02d}:00Z"
+    if spec.type == "boolean":
+        return rng.random() < 0.5
+    if spec.type == "integer":
+        low = int(spec.min) if spec.min is not None else 1
+        return rng.randint(max(low, 1), max(low, 1) + 9999)
+    if spec.type == "decimal":
+        low = max(spec.min if spec.min is not None else Decimal(0), Decimal(0))
+        high = min(spec.max if spec.max is not None else Decimal(10**6), Decimal(10**6))
+        return str((low + (high - low) * Decimal(rng.randrange(1, 10**6)) / 10**6).quantize(Decimal("0.01")))
+    if spec.pattern:
+        return strings[spec.pattern]()
+    return f"{spec.name.replace('_', ' ').title()} {rng.randrange(1000)}"
+
+
+def test_every_field_of_every_pack_draws_its_reference_values():
+    """Each field generator of every pack against the reference: the same values, the generator left in
+    the same state."""
+    import random
+
+    from tapcommon.packs import all_pack_codes
+    from tapgate.sim.seed import Draws, _generator
+
+    checked = 0
+    for code in all_pack_codes():
+        for report_type in load_pack(code).reports:
+            for spec in (*report_type.header_fields, *report_type.record_fields):
+                ours, theirs = random.Random(5), random.Random(5)
+                make, draws = _generator(spec, DAY), Draws(ours)
+                assert [make(draws) for _ in range(30)] == [
+                    _reference_value(spec, theirs, DAY) for _ in range(30)
+                ]
+                assert ours.getstate() == theirs.getstate(), (code, spec.name)
+                checked += 1
+    assert checked > 50
