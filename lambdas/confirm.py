@@ -8,6 +8,7 @@ Confirming is idempotent: the receipt is written once (a conditional put) and th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 
@@ -51,7 +52,10 @@ def receipt(event: ConfirmAction, delivered, confirmed_at: dt.datetime) -> dict[
 def _write_receipt(bucket: str, key: str, document: dict[str, Any]) -> None:
     """Write once: if a receipt is already there (an earlier attempt), keep it."""
     try:
-        put_object(bucket, key, json.dumps(document, indent=2).encode(), "application/json", IfNoneMatch="*")
+        body = json.dumps(document, indent=2).encode()
+        put_object(
+            bucket, key, body, "application/json", sha256=hashlib.sha256(body).hexdigest(), IfNoneMatch="*"
+        )
     except Exception as err:
         cause = err.__cause__
         if isinstance(cause, ClientError) and cause.response["Error"]["Code"] in (

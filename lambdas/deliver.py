@@ -141,8 +141,10 @@ def _release(db: Database, report_id: str, run_id: str, reason: str) -> None:
 def _store_locked(work_bucket: str, report_bucket: str, report: GeneratedReport, business_date: str) -> tuple:
     """Read the staged bytes, check they are the validated ones, and write them under Object Lock.
 
-    A read and a put rather than a server-side copy: the SHA-256 is checked on the bytes that get locked,
-    and the put carries the checksum header Object Lock requires.
+    A read and a put rather than a server-side copy: an attach pack needs the bytes for the email anyway,
+    and the put carries the validated SHA-256 as its checksum, so S3 itself refuses to lock any other bytes
+    (and keeps the digest with the locked object). The check here stops a mismatch before anything is
+    written.
     """
     body = get_object(work_bucket, report.staging_key, report.version_id)
     if hashlib.sha256(body).hexdigest() != report.sha256:
@@ -151,12 +153,17 @@ def _store_locked(work_bucket: str, report_bucket: str, report: GeneratedReport,
         )
     key = report_key(report.jurisdiction, business_date, report.file_name)
     answer = put_object(
-        report_bucket, key, body, CONTENT_TYPES.get(report.format, "application/octet-stream")
+        report_bucket,
+        key,
+        body,
+        CONTENT_TYPES.get(report.format, "application/octet-stream"),
+        sha256=report.sha256,
     )
     return key, answer.get("VersionId"), body
 
 
-def _send(report: GeneratedReport, business_date: str, report_bucket: str, locked: tuple) -> str:
+def _message(report: GeneratedReport, business_date: str, report_bucket: str, locked: tuple) -> bytes:
+    """The MIME message as the pack says: the report attached, or a presigned link to the locked version."""
     key, version_id, body = locked
     pack = load_pack(report.jurisdiction)
     link = None
@@ -165,19 +172,20 @@ def _send(report: GeneratedReport, business_date: str, report_bucket: str, locke
         link = client("s3").generate_presigned_url(
             "get_object", Params=params, ExpiresIn=pack.link_expiry_hours * 3600
         )
-    raw = build_message(
-        pack,
-        setting("SES_SENDER"),
-        report.model_dump(),
-        business_date,
-        body if pack.delivery == "attach" else None,
-        link,
-    )
+    attached = body if pack.delivery == "attach" else None
+    return build_message(pack, setting("SES_SENDER"), report.model_dump(), business_date, attached, link)
+
+
+def _send(report: GeneratedReport, business_date: str, report_bucket: str, locked: tuple) -> str:
+    """One SES API v2 SendEmail (Raw content) through the configuration set, whose event destination feeds
+    the delivery status; the message id. v2 rather than v1's SendRawEmail: a JSON body with the message
+    as one base64 field instead of a form-encoded one, and messages up to 40 MB."""
+    raw = _message(report, business_date, report_bucket, locked)
     try:
-        answer = client("ses").send_raw_email(
-            Source=setting("SES_SENDER"),
-            Destinations=[pack.regulator.recipient],
-            RawMessage={"Data": raw},
+        answer = client("sesv2").send_email(
+            FromEmailAddress=setting("SES_SENDER"),
+            Destination={"ToAddresses": [load_pack(report.jurisdiction).regulator.recipient]},
+            Content={"Raw": {"Data": raw}},
             ConfigurationSetName=setting("SES_CONFIGURATION_SET"),
         )
     except (ReadTimeoutError, ConnectionClosedError) as err:

@@ -70,7 +70,8 @@ def generate(event: GenerateEvent, db: Database, work_bucket: str) -> dict[str, 
             continue
         fmt, name, body = render_job(job, records[report_id])
         key = staging_key(job.jurisdiction, job.business_date.isoformat(), name)
-        answer = put_object(work_bucket, key, body, CONTENT_TYPES[fmt])
+        sha256 = hashlib.sha256(body).hexdigest()
+        answer = put_object(work_bucket, key, body, CONTENT_TYPES[fmt], sha256=sha256)  # S3 checks it
         out.append(
             {
                 "report_id": report_id,
@@ -79,7 +80,7 @@ def generate(event: GenerateEvent, db: Database, work_bucket: str) -> dict[str, 
                 "format": fmt,
                 "file_name": name,
                 "staging_key": key,
-                "sha256": hashlib.sha256(body).hexdigest(),
+                "sha256": sha256,
                 "version_id": answer.get("VersionId"),
                 "size": len(body),
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Any
 
@@ -66,8 +67,19 @@ def classify(err: Exception, what: str) -> Exception:
     return err
 
 
-def put_object(bucket: str, key: str, body: bytes, content_type: str, **extra: Any) -> dict[str, Any]:
-    """Every put is SSE-KMS with the data key (docs/contract.md); returns S3's answer (VersionId, ETag)."""
+def put_object(
+    bucket: str, key: str, body: bytes, content_type: str, sha256: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Every put is SSE-KMS with the data key (docs/contract.md); returns S3's answer (VersionId, ETag).
+
+    `sha256` (hex) is the SHA-256 the caller already has of `body`: sent as the object's checksum, S3
+    refuses the put (BadDigest) unless the bytes it stores have that digest, and keeps it with the object
+    (GetObjectAttributes, HeadObject with ChecksumMode). It is also the integrity header an Object Lock
+    bucket with default retention requires (`x-amz-sdk-checksum-algorithm`), in place of the Content-MD5
+    botocore would otherwise compute over the body.
+    """
+    if sha256 is not None:
+        extra |= {"ChecksumAlgorithm": "SHA256", "ChecksumSHA256": sha256_base64(sha256)}
     try:
         return client("s3").put_object(
             Bucket=bucket,
@@ -80,6 +92,11 @@ def put_object(bucket: str, key: str, body: bytes, content_type: str, **extra: A
         )
     except (ClientError, BotoCoreError) as err:
         raise classify(err, f"put s3://{bucket}/{key}") from err
+
+
+def sha256_base64(hexdigest: str) -> str:
+    """S3's form of a SHA-256 checksum (base64 of the digest) from its hex form."""
+    return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
 
 
 def copy_object(source_bucket: str, source_key: str, version_id: str | None, bucket: str, key: str) -> dict:

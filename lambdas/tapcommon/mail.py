@@ -1,4 +1,10 @@
-"""The raw MIME message sent to a regulator: the report attached, or a time-limited link to it."""
+"""The MIME message sent to a regulator (SES API v2 `SendEmail`, Raw content): the report attached, or a
+time-limited link to it.
+
+Link packs go as Raw content too, although SES v2's Simple content (with `Headers`) could carry them without
+building MIME here: moto records a Simple send without its headers, and the simulation's evidence ties each
+message to its report by the `X-TapStack-Report-Id` header (docs/simulation.md).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ from email.mime.text import MIMEText
 from tapcommon.errors import PermanentError
 from tapcommon.packs import Pack
 
-# SES v1 SendRawEmail takes 10 MB; base64 grows an attachment by a third, and headers need room.
+# Kept under 10 MB once base64 has grown the attachment by a third (with room for headers): SES v2 accepts
+# up to 40 MB, but 10 MB is SES v1's limit and a common one for receiving mail servers.
 MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024
 
 

@@ -1,10 +1,11 @@
-"""deliver: one SES raw email per valid report through the configuration set (attached or linked, as the pack
-says), the report locked in the report bucket, the message id recorded; idempotency (a retry, a re-run or an
-in-doubt claim never sends a second email); SES refusals fail the report, release the claim, and a later
-attempt may claim it again."""
+"""deliver: one SES email per valid report (API v2 SendEmail, Raw content) through the configuration set
+(attached or linked, as the pack says), the report locked in the report bucket with the validated SHA-256 as
+its S3 checksum, the message id recorded; idempotency (a retry, a re-run or an in-doubt claim never sends a
+second email); SES refusals fail the report, release the claim, and a later attempt may claim it again."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email
 
@@ -24,8 +25,15 @@ def test_each_valid_report_is_sent_once_and_locked(pipeline, platform):
     assert len(messages) == len(out["delivered"])
     s3 = boto3.client("s3")
     for item in out["delivered"]:
-        head = s3.head_object(Bucket="tapstack-reports", Key=item["report_key"], VersionId=item["version_id"])
+        head = s3.head_object(
+            Bucket="tapstack-reports",
+            Key=item["report_key"],
+            VersionId=item["version_id"],
+            ChecksumMode="ENABLED",
+        )
         assert head["ObjectLockMode"] == "COMPLIANCE" and head["ServerSideEncryption"] == "aws:kms"
+        # the locked object carries the validated SHA-256 as its S3 checksum (S3 refuses other bytes)
+        assert head["ChecksumSHA256"] == base64.b64encode(bytes.fromhex(item["sha256"])).decode()
         assert item["report_key"].startswith(f"reports/{item['jurisdiction']}/")
     rows = platform.query("SELECT report_id, status, message_id FROM deliveries")
     assert {(r["report_id"], r["message_id"]) for r in rows} == {
@@ -98,14 +106,14 @@ def test_ses_refusal_fails_the_report_and_a_later_attempt_can_claim_it(
 
 @contextlib.contextmanager
 def _failing_ses(monkeypatch, error):
-    """While the block runs, SES's SendRawEmail raises `error` (on the shared client, as a fault would)."""
+    """While the block runs, SES v2's SendEmail raises `error` (on the shared client, as a fault would)."""
     from tapcommon.aws import client
 
     def refuse(**kwargs):
         raise error
 
     with monkeypatch.context() as patched:
-        patched.setattr(client("ses"), "send_raw_email", refuse)
+        patched.setattr(client("sesv2"), "send_email", refuse)
         yield
 
 
@@ -133,7 +141,7 @@ def test_throttling_is_transient_and_releases_the_claim(pipeline, platform, lamb
             "Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."},
             "ResponseMetadata": {"HTTPStatusCode": 400},
         },
-        "SendRawEmail",
+        "SendEmail",
     )
     with _failing_ses(monkeypatch, throttled), pytest.raises(TransientError, match="Throttling"):
         deliver.lambda_handler(validated, lambda_context)

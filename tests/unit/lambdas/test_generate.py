@@ -4,6 +4,7 @@ jurisdictions are PermanentError and leave nothing recorded."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -24,8 +25,14 @@ def test_generate_stages_and_records_each_report(pipeline, platform, capsys):
         assert (
             report["staging_key"] == f"staging/{report['jurisdiction']}/{BUSINESS_DATE}/{report['file_name']}"
         )
-        obj = s3.get_object(Bucket="tapstack-work", Key=report["staging_key"], VersionId=report["version_id"])
+        obj = s3.get_object(
+            Bucket="tapstack-work",
+            Key=report["staging_key"],
+            VersionId=report["version_id"],
+            ChecksumMode="ENABLED",
+        )
         body = obj["Body"].read()
+        assert obj["ChecksumSHA256"] == base64.b64encode(bytes.fromhex(report["sha256"])).decode()
         assert obj["ServerSideEncryption"] == "aws:kms"
         assert obj["SSEKMSKeyId"] == os.environ["KMS_KEY_ARN"]
         assert hashlib.sha256(body).hexdigest() == report["sha256"] and len(body) == report["size"]
