@@ -49,6 +49,23 @@ def template_database(template: dict[str, Any]) -> str:
     return "postgres"
 
 
+class DeployClients:
+    """The session's clients for the deploy, one per service and region. The deploy asks for a client per
+    thing it applies (an alarm, a policy …: ~60), and creating a botocore client costs ~25 ms; these
+    clients are the deploy's own (nothing registers handlers on them), so sharing one per service changes
+    no call."""
+
+    def __init__(self, session: Any):
+        self._session = session
+        self._clients: dict[tuple[str, str | None], Any] = {}
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        key = (service, region_name)
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, region_name=region_name)
+        return self._clients[key]
+
+
 class SimStack:
     def __init__(
         self,
@@ -129,21 +146,20 @@ class SimStack:
     def _deploy(self) -> None:
         from tapgate.sim import custom_resource, deploy, dropped
 
-        s3 = self.session.client("s3")
+        session = DeployClients(self.session)
+        s3 = session.client("s3")
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
         s3.put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=deploy.lambda_zip(self.lambdas_dir))
         parameters = {"ArtifactBucket": ARTIFACT_BUCKET, "ArtifactKey": ARTIFACT_KEY, **self.parameters}
-        self.deployment = deploy.create_stack(
-            self.session, self.template, parameters, self.stack_name, REGION
-        )
-        dropped.apply_all(self.deployment, self.session)
+        self.deployment = deploy.create_stack(session, self.template, parameters, self.stack_name, REGION)
+        dropped.apply_all(self.deployment, session)
         self.runtime.logical_ids = self.deployment.function_logical_ids()
         self.runtime.env_keys = {
             key
             for lid in self.deployment.of_type("AWS::Lambda::Function")
             for key in self.deployment.resolver.properties(lid).get("Environment", {}).get("Variables", {})
         }
-        custom_resource.run_custom_resources(self.deployment, self.session)
+        custom_resource.run_custom_resources(self.deployment, session)
 
     @contextlib.contextmanager
     def _stage(self, name: str):
