@@ -29,6 +29,15 @@ the same string, escaping only the bytes that need it; anything but str or bytes
 moto draws its ids (S3 version ids, SES message ids, request ids) a character at a time with
 `Random.choice`; `Random.choices` draws the same kind of string from the same seeded generator in one call.
 
+botocore builds the User-Agent header of every call from ~20 components, each sanitised a character at a
+time (`sanitize_user_agent_string_component`, ~0.3 ms a call): a pure function of its two arguments, so
+its answers are kept. moto's S3 asks `subdomain_based_buckets(request)` five times per request (bucket name,
+key name, dispatch …): a function of the request's host and moto's settings, kept on the request for the
+rest of that request. Every botocore session (the harness's, boto3's default one the handlers' clients use)
+creates its own data loader and decodes the same service models, endpoints and rule sets again (~360 JSON
+files on a deploy): loaders made for the same search path are one loader (a session already shares its
+loader's cached documents between all its clients; now the sessions do).
+
 Inside `moto_dispatch_cached()` the three answers are kept: the URL table per backend class, keyed by the
 backend's url bases and paths (the Data API bridge changes `url_paths`: a changed table is rebuilt), the
 method names per class. Nothing about what moto answers changes: the same handlers get the same requests.
@@ -90,6 +99,51 @@ def moto_dispatch_cached() -> Iterator[None]:
         stack.enter_context(mock.patch.object(awsrequest, "urlencode", fast_urlencode))
         stack.enter_context(mock.patch.object(MotoRandom, "get_random_hex", _random_hex))
         stack.enter_context(mock.patch.object(MotoRandom, "get_random_string", _random_string))
+        stack.enter_context(_botocore_loaders_shared())
+        stack.enter_context(_user_agent_components_kept())
+        stack.enter_context(_s3_subdomain_answer_kept())
+        yield
+
+
+@contextlib.contextmanager
+def _botocore_loaders_shared() -> Iterator[None]:
+    """One botocore Loader per search path for every session created meanwhile (see the module docstring)."""
+    import botocore.session
+
+    create = botocore.session.create_loader
+    with mock.patch.object(botocore.session, "create_loader", functools.lru_cache(maxsize=None)(create)):
+        yield
+
+
+@contextlib.contextmanager
+def _user_agent_components_kept() -> Iterator[None]:
+    from botocore import useragent
+
+    sanitize = functools.lru_cache(maxsize=4096)(useragent.sanitize_user_agent_string_component)
+    with mock.patch.object(useragent, "sanitize_user_agent_string_component", sanitize):
+        yield
+
+
+_SUBDOMAIN_ANSWER = "tapgate.sim.s3_subdomain_based_buckets"  # environ key: one request's kept answer
+
+
+@contextlib.contextmanager
+def _s3_subdomain_answer_kept() -> Iterator[None]:
+    """`S3Response.subdomain_based_buckets(request)` once per request (kept in the request's WSGI environ,
+    which lives exactly as long as the request); requests without an environ are asked every time."""
+    from moto.s3.responses import S3Response
+
+    ask = S3Response.subdomain_based_buckets
+
+    def subdomain_based_buckets(request: Any) -> bool:
+        environ = getattr(request, "environ", None)
+        if not isinstance(environ, dict):
+            return ask(request)
+        if _SUBDOMAIN_ANSWER not in environ:
+            environ[_SUBDOMAIN_ANSWER] = ask(request)
+        return environ[_SUBDOMAIN_ANSWER]
+
+    with mock.patch.object(S3Response, "subdomain_based_buckets", staticmethod(subdomain_based_buckets)):
         yield
 
 

@@ -1,6 +1,7 @@
 """tapgate.sim.dispatch: the moto/botocore dispatch caches change no answer — the same request URLs, the same
 parsed timestamps (value and tzinfo), the same form-encoded bodies as urllib, S3 rule-set parameters left out
-only when no rule reads them, the URL table rebuilt when a backend's url paths change."""
+only when no rule reads them, the URL table rebuilt when a backend's url paths change, the same User-Agent and
+S3 answers (virtual-host and path style), moto's subdomain answer per request, loaders shared while on."""
 
 from __future__ import annotations
 
@@ -68,6 +69,62 @@ def _urls_of_calls(cached: bool) -> list[str]:
 
 def test_requests_go_to_the_same_urls_with_and_without_the_caches(aws_credentials):
     assert _urls_of_calls(cached=True) == _urls_of_calls(cached=False)
+
+
+def _s3_answers(cached: bool, addressing: str) -> list:
+    """What a handler would see: the User-Agent each request carried and the parsed answers (request ids and
+    dates left out), over virtual-host or path-style addressing (moto's subdomain question differs)."""
+    from botocore.config import Config
+
+    agents: list[str] = []
+    answers: list = []
+    with mock_aws(), moto_dispatch_cached() if cached else contextlib.nullcontext():
+        s3 = boto3.Session().client(
+            "s3", region_name="us-east-1", config=Config(s3={"addressing_style": addressing})
+        )
+        s3.meta.events.register(
+            "before-send.s3", lambda request, **_: agents.append(request.headers["User-Agent"])
+        )
+        s3.create_bucket(Bucket="dispatch-answers")
+        s3.put_object(Bucket="dispatch-answers", Key="x/y.txt", Body=b"body", Metadata={"k": "v"})
+        got = s3.get_object(Bucket="dispatch-answers", Key="x/y.txt")
+        answers.append((got["Body"].read(), got["Metadata"], got["ContentLength"], got["ETag"]))
+        listed = s3.list_objects_v2(Bucket="dispatch-answers", Prefix="x/")
+        answers.append([(o["Key"], o["Size"], o["ETag"]) for o in listed["Contents"]])
+        answers.append([b["Name"] for b in s3.list_buckets()["Buckets"]])
+        with pytest.raises(s3.exceptions.NoSuchKey):
+            s3.get_object(Bucket="dispatch-answers", Key="missing")
+    return [agents, answers]
+
+
+@pytest.mark.parametrize("addressing", ["virtual", "path"])
+def test_s3_answers_and_user_agents_are_the_same_with_and_without_the_caches(aws_credentials, addressing):
+    assert _s3_answers(cached=True, addressing=addressing) == _s3_answers(cached=False, addressing=addressing)
+
+
+def test_the_subdomain_answer_is_kept_per_request_only(aws_credentials):
+    from moto.s3.responses import S3Response
+
+    virtual = mock.Mock(
+        environ={}, headers={"host": "bucket.s3.amazonaws.com"}, url="https://bucket.s3.amazonaws.com/k"
+    )
+    path = mock.Mock(
+        environ={}, headers={"host": "s3.amazonaws.com"}, url="https://s3.amazonaws.com/bucket/k"
+    )
+    asked = (S3Response.subdomain_based_buckets(virtual), S3Response.subdomain_based_buckets(path))
+    with moto_dispatch_cached():
+        kept = [S3Response.subdomain_based_buckets(r) for r in (virtual, path, virtual, path)]
+    assert asked == (True, False) and kept == [True, False, True, False]
+
+
+def test_sessions_share_one_loader_only_while_the_caches_are_on():
+    import botocore.session
+
+    with moto_dispatch_cached():
+        one, two = botocore.session.Session(), botocore.session.Session()
+        assert one.get_component("data_loader") is two.get_component("data_loader")
+    three, four = botocore.session.Session(), botocore.session.Session()
+    assert three.get_component("data_loader") is not four.get_component("data_loader")
 
 
 def test_the_url_table_is_rebuilt_when_url_paths_change(aws_credentials):
