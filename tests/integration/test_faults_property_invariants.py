@@ -13,8 +13,13 @@ What must hold after every run (execution succeeded or not):
 - none sent twice: at most one SES message per report (read from the messages themselves);
 - every send recorded: its deliveries row holds the message id, or the send is in doubt (the process died
   between SES's answer and the record: the claim stays `sending`) and the report is failed with a record;
-- a quarantined report is never sent; a failed report has a record (batch_failures or a failed delivery);
-- every Step Functions retry follows the template's Retry.
+- a quarantined report is never sent; a failed report has a record (batch_failures, a failed delivery, or
+  a claim in doubt);
+- every Step Functions retry follows the template's Retry;
+- and evidence.py's own verdicts agree (`SAFETY`): none_sent_twice, every_send_recorded and db_ses_agree
+  (SES messages tied to their report by the header; a claim in doubt accounts for at most one),
+  quarantined_never_sent, failed_have_record, confirmed_have_receipts (a receipt written by a Confirm that
+  died in its transaction belongs to a sent, unconfirmed report), on the run and on a re-run.
 If the execution succeeded, every report is confirmed, quarantined or failed with a record. If it failed
 (a permanent failure of Plan or of FinalizeRun, or of a batch's RecordBatchFailure: states with no Catch),
 some reports may be left for the next run; then a fault-free re-run of the date must bring every report to
@@ -22,7 +27,8 @@ a final status, with none sent twice across both runs. moto's Distributed Map su
 executions do: the status judged is the one AWS would give, failed past the Map's ToleratedFailurePercentage.
 
 One stack serves every example; each example has its own business date. Examples are derandomized (the
-same schedules on every machine); `TAPGATE_SIM_PROPERTY_EXAMPLES` sets how many (default 12).
+same schedules on every machine); `TAPGATE_SIM_PROPERTY_EXAMPLES` sets how many (default 12), and four
+fixed schedules always run besides them (a send in doubt and a Confirm dying in its transaction among them).
 """
 
 from __future__ import annotations
@@ -61,7 +67,17 @@ HORIZONS = {
         for function, calls in _DATA_API_CALLS.items()
     },
 }
-SAFETY = ("retries_follow_template",)
+# evidence.py's invariants that hold under any schedule, whatever the execution's status (the others, e.g.
+# every_report_final or metrics_agree, need a run that finished: faultday.unaccounted judges those cases)
+SAFETY = (
+    "none_sent_twice",
+    "every_send_recorded",
+    "db_ses_agree",
+    "quarantined_never_sent",
+    "failed_have_record",
+    "confirmed_have_receipts",
+    "retries_follow_template",
+)
 _drawn: set[str] = set()
 _injected: set[str] = set()
 
@@ -96,8 +112,9 @@ def property_day():
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(schedule=schedules)
-# Two schedules always run besides the drawn ones: Deliver failing after some sends (a crash, a BadRequest and
-# timeouts beyond the SDK on its Data API calls, throttling), and Plan, Validate and Confirm faults together.
+# Four schedules always run besides the drawn ones: Deliver failing after some sends (a crash, a BadRequest
+# and timeouts beyond the SDK on its Data API calls, throttling), Plan, Validate and Confirm faults together,
+# a send in doubt, and a Confirm dying in its transaction.
 @example(
     schedule={
         "crash-any:DeliverFunction": {12},
@@ -114,6 +131,11 @@ def property_day():
         "ses-reject": {5},
     }
 )
+# A send in doubt: Deliver dies at its record of the first send, after SES accepted the mail.
+@example(schedule={"crash-any:DeliverFunction": {5}})
+# Confirm dies inside its first transaction, after that batch's receipts were written (21-25 delivered);
+# an S3 5xx early in the day (absorbed by the SDK) makes sure the kind lands whatever the draws.
+@example(schedule={"crash-any:ConfirmFunction": {28}, "s3-5xx": {2}})
 def test_no_report_lost_none_sent_twice_every_report_final(property_day, schedule):
     _drawn.update(schedule)
     run = run_with_faults(property_day, schedule, reports=REPORTS)
@@ -128,6 +150,7 @@ def test_no_report_lost_none_sent_twice_every_report_final(property_day, schedul
         note(f"re-run: {again_status} {again.result['by_jurisdiction']}")
         problems += [f"re-run {again_status}"] if again_status != "SUCCEEDED" else []
         problems += [f"re-run: {p}" for p in unaccounted(property_day, again, since=run.ses_from)]
+        problems += [f"re-run: {name}" for name in SAFETY if not again.result["invariants"][name]]
     assert not problems, (schedule, run.injected, status, problems)
 
 
