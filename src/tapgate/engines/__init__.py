@@ -9,6 +9,8 @@ if TYPE_CHECKING:  # the model imports pydantic: keep it out of a cached run's s
 
 ALL_ENGINES = ("checkov", "cfn-lint", "cfn-guard", "tapgate", "crosscheck")  # slowest first: it starts first
 FAST_ENGINES = ("cfn-guard", "tapgate")
+# plug-ins with a `start(ctx)` that launches their processes ahead of `run` (the gate calls it first thing)
+STARTS_EARLY = ("cfn-guard",)
 
 
 def create(name: str) -> Engine:

@@ -27,6 +27,21 @@ DEFAULT_TIMEOUT_S = 300.0
 _LIVE: set[subprocess.Popen] = set()  # running engine processes, killed if the gate itself is interrupted
 _LIVE_LOCK = threading.Lock()
 _STOPPING = threading.Event()  # set by kill_running: no engine process starts after the gate was interrupted
+_OWN_ENV: dict[str, str] = {}  # variables tapgate set for its own process: the engines do not inherit them
+
+
+def set_own_env(name: str, value: str) -> None:
+    """Set `name` in tapgate's own environment unless the user did; engine processes still get the
+    environment as the user gave it."""
+    if name not in os.environ:
+        os.environ[name] = value
+        _OWN_ENV[name] = value
+
+
+def engine_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an engine process: the user's, plus `extra`."""
+    env = {name: value for name, value in os.environ.items() if _OWN_ENV.get(name) != value}
+    return {**env, **(extra or {})}
 
 
 @dataclass
@@ -98,7 +113,42 @@ def run_process(
     engine: str, command: list[str], ok_codes: set[int], timeout_s: float, env: dict[str, str] | None = None
 ) -> EngineOutput:
     """Run one engine process; raise EngineError unless it ends in time with a documented exit code."""
-    started = time.monotonic()
+    return Started(engine, command, env).finish(ok_codes, timeout_s)
+
+
+class Started:
+    """An engine process launched now and awaited later (`finish`): the gate starts cfn-guard before it
+    imports what its own checks need, so the two overlap (issue 8)."""
+
+    def __init__(self, engine: str, command: list[str], env: dict[str, str] | None = None) -> None:
+        self.engine, self.command, self.started = engine, command, time.monotonic()
+        self.proc = _launch(engine, command, env)
+
+    def finish(self, ok_codes: set[int], timeout_s: float) -> EngineOutput:
+        """Wait for it (at most timeout_s more); raise EngineError unless it ended with an ok_codes code."""
+        engine, proc = self.engine, self.proc
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise EngineError(engine, f"timed out after {timeout_s:g}s") from None
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
+        elapsed = time.monotonic() - self.started
+        output = EngineOutput(engine, self.command, proc.returncode, stdout, stderr, elapsed)
+        if proc.returncode not in ok_codes:
+            raise EngineError(engine, f"crashed: exit code {proc.returncode}{_last_line(stderr or stdout)}")
+        return output
+
+    def kill(self) -> None:
+        """End it unread (its run is abandoned: another part of the same engine failed)."""
+        with _LIVE_LOCK:
+            _LIVE.discard(self.proc)
+        _kill_group(self.proc)
+
+
+def _launch(engine: str, command: list[str], env: dict[str, str] | None) -> subprocess.Popen:
     if _STOPPING.is_set():
         raise EngineError(engine, "not started: the gate is stopping")
     try:
@@ -109,7 +159,7 @@ def run_process(
             stdin=subprocess.DEVNULL,
             text=True,
             errors="replace",
-            env={**os.environ, **(env or {})},
+            env=engine_env(env),
             start_new_session=True,  # so a timeout can kill the engine's own children too
         )
     except FileNotFoundError:
@@ -124,18 +174,7 @@ def run_process(
             _LIVE.discard(proc)
         _kill_group(proc)
         raise EngineError(engine, "stopped: the gate was interrupted")
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        raise EngineError(engine, f"timed out after {timeout_s:g}s") from None
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(proc)
-    output = EngineOutput(engine, command, proc.returncode, stdout, stderr, time.monotonic() - started)
-    if proc.returncode not in ok_codes:
-        raise EngineError(engine, f"crashed: exit code {proc.returncode}{_last_line(stderr or stdout)}")
-    return output
+    return proc
 
 
 def allow_running() -> None:

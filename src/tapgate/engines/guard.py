@@ -22,6 +22,7 @@ from tapgate.engines.provision import find_guard
 from tapgate.errors import EngineError
 
 if TYPE_CHECKING:
+    from tapgate.engines.guard_exec import ProjectedRun
     from tapgate.model import Finding
 
 OK_CODES = {0, 19}
@@ -37,6 +38,7 @@ class GuardEngine:
     def __init__(self, projected: bool = True) -> None:
         self._ct_ids: dict[str, str] = {}
         self.projected = projected  # False: the one plain process of `command()` (the reference)
+        self._launched: tuple[ProjectedRun, list[str], list[Path]] | BaseException | None = None
 
     def rule_dirs(self, ctx: EngineContext) -> list[Path]:
         rules = ctx.policies / "guard"
@@ -56,15 +58,31 @@ class GuardEngine:
         data = [arg for path in ctx.input_files() for arg in ("-d", path)]
         return [*exe, "validate", *rules, *data, "-o", "json", "--structured", "--show-summary", "none"]
 
+    def start(self, ctx: EngineContext) -> None:
+        """Launch the projected run's first processes now; `run` waits for them. A failure to launch is
+        kept and raised by `run`, where the gate records it like any engine failure."""
+        if self.projected:
+            try:
+                self._launched = self._launch(ctx)
+            except Exception as err:  # noqa: BLE001 - re-raised by run()
+                self._launched = err
+
+    def _launch(self, ctx: EngineContext) -> tuple[ProjectedRun, list[str], list[Path]]:
+        from tapgate.engines.guard_exec import ProjectedRun
+
+        exe, rule_dirs = self._exe(ctx), self.rule_dirs(ctx)  # once: the recorded command reuses them
+        return ProjectedRun(self.name, exe, rule_dirs, ctx.input_files(), ctx.timeout_s), exe, rule_dirs
+
     def run(self, ctx: EngineContext) -> EngineOutput:
         """The projected run (guard_exec); its output is the report list `command()` would print."""
         if not self.projected:
             return run_process(self.name, self.command(ctx), OK_CODES, ctx.timeout_s)
-        from tapgate.engines.guard_exec import run_projected
-
         started = time.monotonic()
-        exe, rule_dirs = self._exe(ctx), self.rule_dirs(ctx)  # once: the recorded command reuses them
-        stdout, _ = run_projected(self.name, exe, rule_dirs, ctx.input_files(), OK_CODES, ctx.timeout_s)
+        launched, self._launched = self._launched or self._launch(ctx), None
+        if isinstance(launched, BaseException):
+            raise launched
+        projected, exe, rule_dirs = launched
+        stdout, _ = projected.finish(OK_CODES)
         command = self._command(exe, rule_dirs, ctx)
         return EngineOutput(self.name, command, 0, stdout, "", time.monotonic() - started)
 

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from tapgate.engines.base import EngineOutput, load_json, run_process, unparseable
+from tapgate.engines.base import EngineOutput, Started, load_json, unparseable
 from tapgate.engines.guard_plan import Group, bytes_by_type, classify, plan, project, rule_files
 from tapgate.errors import EngineError
 
@@ -32,17 +32,69 @@ def run_projected(
     timeout_s: float,
 ) -> tuple[str, list[list[str]]]:
     """The merged JSON report list (names = `inputs`), and the commands that ran."""
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    templates = {path: _load_json_template(path) for path in inputs}
-    projectable = [t for t in templates.values() if t is not None]
-    type_bytes, base_bytes = bytes_by_type(projectable)
-    types, weights = classify(rule_files(rule_dirs))
-    groups = plan(types, type_bytes, base_bytes, workers * GROUPS_PER_WORKER, weights, workers)
-    with tempfile.TemporaryDirectory(prefix="tapgate-guard-") as scratch:
-        jobs = [_job(exe, g, n, templates, Path(scratch)) for n, g in enumerate(groups)]
-        outputs = _run_all(engine, jobs, ok_codes, timeout_s, workers)
-    reports = _merge(engine, [(out, data) for out, (_, data) in zip(outputs, jobs, strict=True)], inputs)
-    return json.dumps(reports), [cmd for cmd, _ in jobs]
+    return ProjectedRun(engine, exe, rule_dirs, inputs, timeout_s).finish(ok_codes)
+
+
+class ProjectedRun:
+    """The groups' processes, the first `workers` of them launched at once (on the caller's thread, before
+    the gate imports what its own checks need), the others as those end (`finish`)."""
+
+    def __init__(
+        self, engine: str, exe: list[str], rule_dirs: list[Path], inputs: list[str], timeout_s: float
+    ) -> None:
+        self.engine, self.inputs, self.timeout_s = engine, inputs, timeout_s
+        self.deadline = time.monotonic() + timeout_s
+        self.workers = max(1, min(os.cpu_count() or 1, 8))
+        templates = {path: _load_json_template(path) for path in inputs}
+        projectable = [t for t in templates.values() if t is not None]
+        type_bytes, base_bytes = bytes_by_type(projectable)
+        types, weights = classify(rule_files(rule_dirs))
+        groups = plan(types, type_bytes, base_bytes, self.workers * GROUPS_PER_WORKER, weights, self.workers)
+        self.scratch = tempfile.TemporaryDirectory(prefix="tapgate-guard-")
+        self.jobs = [_job(exe, g, n, templates, Path(self.scratch.name)) for n, g in enumerate(groups)]
+        self.launched: dict[int, Started] = {}
+        try:
+            for number, (command, _) in enumerate(self.jobs[: self.workers]):
+                self.launched[number] = Started(engine, command)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def finish(self, ok_codes: set[int]) -> tuple[str, list[list[str]]]:
+        """Wait for every group (launching the rest as slots free up); the first failure wins."""
+        try:
+            outputs = self._await_all(ok_codes)
+        finally:
+            self._abandon()
+        answers = [(out, data) for out, (_, data) in zip(outputs, self.jobs, strict=True)]
+        return json.dumps(_merge(self.engine, answers, self.inputs)), [cmd for cmd, _ in self.jobs]
+
+    def _await_all(self, ok_codes: set[int]) -> list[EngineOutput]:
+        def one(number: int) -> EngineOutput:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise EngineError(self.engine, f"timed out after {self.timeout_s:g}s")
+            started = self.launched.get(number) or Started(self.engine, self.jobs[number][0])
+            self.launched[number] = started
+            return started.finish(ok_codes, left)
+
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="guard") as pool:
+            futures = [pool.submit(one, number) for number in range(len(self.jobs))]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in futures if f in done and f.exception()), None)
+            if failed is not None:
+                for future in futures:
+                    future.cancel()
+                self._abandon()  # the groups still running are not waited for
+                raise failed.exception()  # type: ignore[misc]
+            return [future.result() for future in futures]
+
+    def _abandon(self) -> None:
+        """Kill whatever still runs and drop the projected copies."""
+        for started in list(self.launched.values()):
+            if started.proc.poll() is None:
+                started.kill()
+        self.scratch.cleanup()
 
 
 def _load_json_template(path: str) -> dict | None:
@@ -71,29 +123,6 @@ def _job(
     args = [arg for file in data for arg in ("-d", file)]
     command = [*exe, "validate", *rules, *args, "-o", "json", "--structured", "--show-summary", "none"]
     return command, data
-
-
-def _run_all(
-    engine: str, jobs: list, ok_codes: set[int], timeout_s: float, workers: int
-) -> list[EngineOutput]:
-    """Every group's process, at most `workers` at a time, within one deadline; the first failure wins."""
-    deadline = time.monotonic() + timeout_s
-
-    def one(command: list[str]) -> EngineOutput:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise EngineError(engine, f"timed out after {timeout_s:g}s")
-        return run_process(engine, command, ok_codes, left)
-
-    with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="guard") as pool:
-        futures = [pool.submit(one, command) for command, _ in jobs]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = next((f for f in futures if f in done and f.exception()), None)
-        if failed is not None:
-            for future in futures:
-                future.cancel()
-            raise failed.exception()  # type: ignore[misc]
-        return [future.result() for future in futures]
 
 
 def _merge(engine: str, answers: list[tuple[EngineOutput, dict[str, str]]], inputs: list[str]) -> list[dict]:

@@ -20,7 +20,7 @@ from tapgate.engines.provision import control_tower_rules
 from tapgate.errors import EngineError, UsageError
 from tapgate.gate.inputs import engine_inputs
 from tapgate.gate.options import CheckOptions
-from tapgate.gate.runner import Progress, run_engines
+from tapgate.gate.runner import Progress, run_engines, start_engines
 
 if TYPE_CHECKING:
     from tapgate.model import EngineRun, Finding, GateResult
@@ -37,11 +37,14 @@ def run_check(
     names = opts.engine_names()
     with tempfile.TemporaryDirectory(prefix="tapgate-") as scratch, ThreadPoolExecutor(4) as side:
         ctx = _context(opts, templates, policies, Path(scratch))
-        # the engines launch first (cfn-lint's command waits for the catalog's rule ids, the others don't)
+        # the engines launch first (cfn-lint's command waits for the catalog's rule ids, the others don't);
+        # cfn-guard's processes start right here, before any thread imports pydantic or the catalog's YAML
         ctx.catalog_future = Future()
-        engines_done = side.submit(_run, names, ctx, versions, progress, opts.control_tower)
-        side.submit(_settle, ctx.catalog_future, _load_catalog, policies)
         try:
+            failed = _attach_pack(names, ctx, opts.control_tower)
+            started = start_engines(names, ctx)
+            engines_done = side.submit(_run, names, ctx, versions, progress, failed, started)
+            side.submit(_settle, ctx.catalog_future, _load_catalog, policies)
             git = side.submit(_git_state, policies.parent)
             cost = side.submit(_cost_estimate, templates, opts)  # while the engines run, not after them
             for tpl in templates:  # line marks are indexed while the engines run, not after them
@@ -164,18 +167,20 @@ def _context(opts: CheckOptions, templates, policies: Path, scratch: Path) -> En
     )
 
 
-def _run(
-    names: list[str], ctx: EngineContext, versions: dict, progress, control_tower: bool
-) -> list[tuple[EngineRun, list[Finding]]]:
+def _attach_pack(names: list[str], ctx: EngineContext, control_tower: bool) -> list:
     """The Control Tower pack rides in the cfn-guard process; not finding it fails that engine."""
-    failed: list[tuple[EngineRun, list[Finding]]] = []
-    if control_tower:
-        if "cfn-guard" not in names:
-            raise UsageError("--control-tower runs inside the cfn-guard engine: do not leave it out")
-        problem = attach_control_tower(ctx)
-        if problem is not None:
-            failed.append((problem, []))
-    return failed + run_engines(names, ctx, versions, progress)
+    if not control_tower:
+        return []
+    if "cfn-guard" not in names:
+        raise UsageError("--control-tower runs inside the cfn-guard engine: do not leave it out")
+    problem = attach_control_tower(ctx)
+    return [(problem, [])] if problem is not None else []
+
+
+def _run(
+    names: list[str], ctx: EngineContext, versions: dict, progress, failed: list, started: dict
+) -> list[tuple[EngineRun, list[Finding]]]:
+    return failed + run_engines(names, ctx, versions, progress, started)
 
 
 def attach_control_tower(ctx: EngineContext) -> EngineRun | None:

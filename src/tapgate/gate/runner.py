@@ -16,17 +16,38 @@ from tapgate.engines.base import EngineContext, kill_running
 from tapgate.errors import EngineError
 
 if TYPE_CHECKING:
+    from tapgate.engines.base import Engine
     from tapgate.model import EngineRun, Finding
 
 Progress = Callable[[str, str], None]  # (engine, "started" | "done" | "failed")
 
 
+def start_engines(names: list[str], ctx: EngineContext) -> dict[str, Engine]:
+    """The engines that launch ahead (engines.STARTS_EARLY: cfn-guard), created and started right now on
+    the calling thread, before the gate imports anything heavy. A failure here is kept by the engine and
+    recorded by run_engines, like any other."""
+    created: dict[str, Engine] = {}
+    for name in names:
+        if name in engines.STARTS_EARLY:
+            created[name] = engines.create(name)
+            created[name].start(ctx)  # type: ignore[attr-defined]
+    return created
+
+
 def run_engines(
-    names: list[str], ctx: EngineContext, versions: dict[str, str], progress: Progress | None = None
+    names: list[str],
+    ctx: EngineContext,
+    versions: dict[str, str],
+    progress: Progress | None = None,
+    started: dict[str, Engine] | None = None,
 ) -> list[tuple[EngineRun, list[Finding]]]:
     notify = progress or (lambda _engine, _state: None)
+    ready = started or {}
     with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="engine") as pool:
-        futures = [pool.submit(_run_one, name, ctx, versions.get(name, ""), notify) for name in names]
+        futures = [
+            pool.submit(_run_one, name, ctx, versions.get(name, ""), notify, ready.get(name))
+            for name in names
+        ]
         try:
             return [future.result() for future in futures]
         except BaseException:  # Ctrl-C or SIGTERM: take the engines down with us, then let it propagate
@@ -35,7 +56,7 @@ def run_engines(
 
 
 def _run_one(
-    name: str, ctx: EngineContext, version: str, notify: Progress
+    name: str, ctx: EngineContext, version: str, notify: Progress, engine: Engine | None = None
 ) -> tuple[EngineRun, list[Finding]]:
     """Launch first, import pydantic later: the EngineRun is built once the engine has answered."""
     started = time.monotonic()
@@ -43,9 +64,8 @@ def _run_one(
     command: list[str] = []
     error: str | None = None
     findings: list[Finding] = []
-    engine = None
     try:
-        engine = engines.create(name)
+        engine = engine or engines.create(name)
         output = engine.run(ctx)
         command = output.command
         findings = engine.parse(output, ctx)
