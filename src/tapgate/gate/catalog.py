@@ -50,32 +50,12 @@ def load_catalog(policies: Path) -> GateCatalog:
     path = policies / "controls.yaml"
     if not path.exists():
         return GateCatalog()
-    source = _validated_with_libyaml(path) or load_source(path)  # broken: InputError, exit 2
+    source = load_source(path)  # libyaml when it is there; broken: InputError (file:line:col), exit 2
     return GateCatalog(
         controls=[_control(c) for c in source.controls],
         regulations=[_regulation(r) for r in source.regulations],
         source=source,
     )
-
-
-def _validated_with_libyaml(path: Path) -> Any:
-    """The same `tapgate.catalog.Catalog`, validated from YAML parsed by libyaml (pure-Python PyYAML cost a
-    tenth of a second twice over: it composes the nodes for error positions, then loads). None when libyaml
-    is missing or anything is wrong: `tapgate.catalog.load_catalog` then raises its located error."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", None)
-    if loader is None:
-        return None
-    from pydantic import ValidationError
-
-    from tapgate.catalog import Catalog
-
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-        return Catalog.model_validate(data if data is not None else {})
-    except (OSError, ValueError, yaml.YAMLError, ValidationError):
-        return None
 
 
 def _control(control: Any) -> ControlResult:
