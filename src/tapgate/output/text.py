@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from tapgate.model import ControlStatus, GateResult, Status
 
+if TYPE_CHECKING:  # rich loads only when there is more to show than the one-line headline (issue 8)
+    from rich.console import Console
+    from rich.table import Table
+
 STATUS_STYLE = {"FAIL": "bold red", "WAIVED": "yellow", "SUPPRESSED": "yellow", "ERROR": "bold magenta"}
+MARKUP = re.compile(r"^\[[a-z ]+\](\w+)\[/\]")  # the headline's one styled word
+# what rich prints unchanged: printable ASCII without markup brackets, escapes or an emoji's second colon
+PLAIN = re.compile(r"[ -Z^-~]*")
 
 
 def render_text(result: GateResult, color: bool = False, width: int = 140) -> str:
+    """The report; a run with nothing failing is its headline alone, printed without rich when rich would
+    print it unchanged (the same bytes: tests/unit/output/test_text_plain.py)."""
+    if not color and not any(f.status is Status.FAIL for f in result.findings):
+        plain = _plain_headline(result, width)
+        if plain is not None:
+            return plain
+    return _rich_text(result, color, width)
+
+
+def _plain_headline(result: GateResult, width: int) -> str | None:
+    """The headline without its markup, when every engine ran and rich would neither wrap, restyle nor
+    re-read any of it; else None."""
+    if not all(run.ok for run in result.engines):
+        return None
+    text = MARKUP.sub(r"\1", _headline(result))
+    plain = PLAIN.fullmatch(text) and text.count(":") <= 1 and len(text) < width
+    return text + "\n" if plain else None
+
+
+def _rich_text(result: GateResult, color: bool, width: int) -> str:
+    from rich.console import Console
+
     buffer = StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     _engine_failures(console, result)
@@ -34,6 +62,8 @@ def _engine_failures(console: Console, result: GateResult) -> None:
 
 
 def _findings_table(failing) -> Table:
+    from rich.table import Table
+
     table = Table(title="Failing findings", show_lines=False, expand=False)
     for column in ("severity", "engine", "rule", "resource", "where", "controls", "message"):
         table.add_column(column, overflow="fold")
