@@ -8,13 +8,15 @@ never sends a second email:
 - claimed but never recorded as sent (the function died in between): in doubt; reported as failed for an
   operator to reconcile against SES, never re-sent;
 - a failed claim (SES refused, nothing sent) may be claimed again.
-Per report, two Data API calls (the claim, the record of the send): a claim per batch would leave every
-report after a crash in doubt, not just the one being sent.
+Per report, one Data API call: the claim, which also records the previous report's send (the batch's last
+send is recorded alone). A claim per batch would leave every report after a crash in doubt, not just the one
+being sent; a record per batch would leave every sent report after a crash in doubt.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -40,10 +42,10 @@ class _SendInDoubt(Exception):
     """SES may have accepted the message: the answer was lost (read timeout, connection dropped)."""
 
 
-# One statement, so one auto-committed transaction: the claim (a new row, or a failed one taken again) and its
-# audit event, or else the existing row. Committed before any email goes out.
-_CLAIM_SQL = """
-WITH fresh AS (
+# The claim (a new row, or a failed one taken again) and its audit event, or else the existing row. One
+# statement, so one auto-committed transaction, committed before the report's email goes out.
+_CLAIM_CTES = """
+fresh AS (
     INSERT INTO deliveries (report_id, run_id, status, recipient, sha256, late)
     VALUES (:report_id, :run_id, 'sending', :recipient, :sha256, :late)
     ON CONFLICT (report_id) DO NOTHING RETURNING report_id
@@ -56,25 +58,111 @@ WITH fresh AS (
 ), audited AS (
     INSERT INTO audit_events (actor, action, report_id, run_id, detail)
     SELECT 'deliver', 'delivery_claimed', report_id, :run_id, :detail FROM claimed RETURNING report_id
-)
+)"""
+_CLAIM_ANSWER = """
 SELECT (SELECT count(*) FROM audited) AS claimed, d.status, d.message_id, d.report_key, d.version_id, d.sha256
 FROM (SELECT 1) AS one LEFT JOIN deliveries AS d ON d.report_id = :report_id
 """
+# The record of a send: the delivery sent (message id, locked key and version), the job delivered, the audit
+# event. The data-modifying WITH clauses run whatever the statement's answer reads.
+_RECORD_CTES = """
+sent AS (
+    UPDATE deliveries SET status = 'sent', message_id = :message_id, report_key = :key,
+        version_id = :version_id, sent_at = now(), status_at = now()
+    WHERE report_id = :sent_report_id AND status = 'sending' RETURNING report_id
+), sent_job AS (
+    UPDATE report_jobs SET status = 'delivered', updated_at = now() WHERE report_id = :sent_report_id
+    RETURNING report_id
+), sent_audit AS (
+    INSERT INTO audit_events (actor, action, report_id, run_id, detail)
+    VALUES ('deliver', 'report_delivered', :sent_report_id, :run_id, :sent_detail) RETURNING report_id
+)"""
+_CLAIM_SQL = f"WITH {_CLAIM_CTES}{_CLAIM_ANSWER}"
+_RECORD_SENT_SQL = f"WITH {_RECORD_CTES}\nSELECT count(*) AS recorded FROM sent\n"
+# The previous report's send recorded and this report claimed: one statement, one commit, one round trip.
+_RECORD_AND_CLAIM_SQL = f"WITH {_RECORD_CTES},{_CLAIM_CTES}{_CLAIM_ANSWER}"
 
 
-def claim(db: Database, run_id: str, report: GeneratedReport, recipient: str) -> dict[str, Any] | None:
-    """Claim the report's delivery atomically. None when claimed now; else the existing delivery row."""
-    (row,) = db.query(
-        _CLAIM_SQL,
-        {
-            "report_id": report.report_id,
+@dataclass
+class Sent:
+    """A send SES accepted whose record is still to be written (with the next claim, or alone)."""
+
+    report: GeneratedReport
+    key: str
+    version_id: str | None
+    message_id: str
+
+    def params(self, run_id: str) -> dict[str, Any]:
+        return {
+            "sent_report_id": self.report.report_id,
             "run_id": run_id,
-            "recipient": recipient,
-            "sha256": report.sha256,
-            "late": report.late,
-            "detail": {"recipient": recipient},
-        },
-    )
+            "message_id": self.message_id,
+            "key": self.key,
+            "version_id": self.version_id,
+            "sent_detail": {
+                "message_id": self.message_id,
+                "report_key": self.key,
+                "version_id": self.version_id,
+                "sha256": self.report.sha256,
+            },
+        }
+
+
+class PendingRecord:
+    """The batch's last send not yet recorded. Deliver sends report N, then records that send in the same
+    statement that claims report N+1: per report one Data API call instead of two, and nothing else happens
+    between a send and its record. The batch's last send is recorded alone (`flush`)."""
+
+    def __init__(self) -> None:
+        self.sent: Sent | None = None
+
+    def take(self) -> Sent | None:
+        sent, self.sent = self.sent, None
+        return sent
+
+    def flush(self, db: Database, run_id: str) -> None:
+        sent = self.take()
+        if sent is not None:
+            record_sent(db, run_id, sent)
+
+
+def record_sent(db: Database, run_id: str, sent: Sent) -> None:
+    """Record a send alone. If that fails, the mail is out and its message id is known: a retry could only
+    find the claim in doubt, and a failed entry would lose the id. The report stays reported delivered;
+    Confirm records the send (message id, key, version) with its confirmation, or RecordBatchFailure does
+    if Confirm fails too."""
+    try:
+        db.query(_RECORD_SENT_SQL, sent.params(run_id))
+    except (PermanentError, TransientError) as err:
+        logger.error(
+            "sent but not recorded: left to confirm",
+            extra={"report_id": sent.report.report_id, "message_id": sent.message_id, "error": str(err)},
+        )
+
+
+def claim(
+    db: Database, run_id: str, report: GeneratedReport, recipient: str, previous: Sent | None = None
+) -> dict[str, Any] | None:
+    """Claim the report's delivery atomically, recording the `previous` send in the same statement. None
+    when claimed now; else the existing delivery row. If the joint statement fails, each part runs alone,
+    with the errors it has alone: a failed record is left to Confirm, a failed claim is raised."""
+    params = {
+        "report_id": report.report_id,
+        "run_id": run_id,
+        "recipient": recipient,
+        "sha256": report.sha256,
+        "late": report.late,
+        "detail": {"recipient": recipient},
+    }
+    if previous is None:
+        (row,) = db.query(_CLAIM_SQL, params)
+    else:
+        try:
+            (row,) = db.query(_RECORD_AND_CLAIM_SQL, params | previous.params(run_id))
+        except (PermanentError, TransientError) as err:
+            logger.warning("record and claim failed together: each alone", extra={"error": str(err)})
+            record_sent(db, run_id, previous)
+            (row,) = db.query(_CLAIM_SQL, params)
     if row["claimed"]:
         return None
     if row["status"] is None:  # another invocation claimed it after this statement's snapshot: try again
@@ -195,46 +283,19 @@ def _send(report: GeneratedReport, business_date: str, report_bucket: str, locke
     return answer["MessageId"]
 
 
-# The send recorded, the job delivered and the audit event: one statement, one transaction.
-_RECORD_SENT_SQL = """
-WITH sent AS (
-    UPDATE deliveries SET status = 'sent', message_id = :message_id, report_key = :key,
-        version_id = :version_id, sent_at = now(), status_at = now()
-    WHERE report_id = :report_id AND status = 'sending' RETURNING report_id
-), job AS (
-    UPDATE report_jobs SET status = 'delivered', updated_at = now() WHERE report_id = :report_id
-    RETURNING report_id
-)
-INSERT INTO audit_events (actor, action, report_id, run_id, detail)
-VALUES ('deliver', 'report_delivered', :report_id, :run_id, :detail)
-"""
-
-
-def _record_sent(db: Database, run_id: str, report: GeneratedReport, key: str, version_id, message_id: str):
-    db.execute(
-        _RECORD_SENT_SQL,
-        {
-            "report_id": report.report_id,
-            "run_id": run_id,
-            "message_id": message_id,
-            "key": key,
-            "version_id": version_id,
-            "detail": {
-                "message_id": message_id,
-                "report_key": key,
-                "version_id": version_id,
-                "sha256": report.sha256,
-            },
-        },
-    )
-
-
-def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buckets: tuple[str, str]) -> dict:
-    """Deliver one report; returns a `delivered` entry or raises PermanentError for the `failed` list."""
+def deliver_one(
+    db: Database,
+    event: DeliverEvent,
+    report: GeneratedReport,
+    buckets: tuple[str, str],
+    pending: PendingRecord,
+) -> dict:
+    """Deliver one report (recording the pending send with its claim); returns a `delivered` entry, leaving
+    its send pending, or raises PermanentError for the `failed` list."""
     business_date = event.business_date.isoformat()
     recipient = load_pack(report.jurisdiction).regulator.recipient
     try:
-        existing = claim(db, event.run_id, report, recipient)
+        existing = claim(db, event.run_id, report, recipient, pending.take())
     except PermanentError as err:  # the database refused the claim: nothing sent, the batch fails
         _fails_batch(err)
         raise
@@ -266,16 +327,7 @@ def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buck
     except (PermanentError, TransientError) as err:
         _release(db, report.report_id, event.run_id, str(err))
         raise
-    try:
-        _record_sent(db, event.run_id, report, locked[0], locked[1], message_id)
-    except (PermanentError, TransientError) as err:
-        # The mail is out and its message id is known: a retry could only find the claim in doubt, and a
-        # failed entry would lose the id. It is reported delivered; Confirm records the send (message id,
-        # key, version) with its confirmation, or RecordBatchFailure does if Confirm fails too.
-        logger.error(
-            "sent but not recorded: left to confirm",
-            extra={"report_id": report.report_id, "message_id": message_id, "error": str(err)},
-        )
+    pending.sent = Sent(report, locked[0], locked[1], message_id)
     return {
         "report_id": report.report_id,
         "jurisdiction": report.jurisdiction,
@@ -288,16 +340,22 @@ def deliver_one(db: Database, event: DeliverEvent, report: GeneratedReport, buck
 
 def deliver(event: DeliverEvent, db: Database, work_bucket: str, report_bucket: str) -> dict[str, Any]:
     delivered, failed = [], []
-    for report in event.valid:
-        try:
-            delivered.append(deliver_one(db, event, report, (work_bucket, report_bucket)))
-        except PermanentError as err:  # TransientError propagates: the Task's Retry runs the batch again
-            if getattr(err, "fails_batch", False):
-                raise
-            logger.warning("delivery failed", extra={"report_id": report.report_id, "error": str(err)})
-            failed.append(
-                {"report_id": report.report_id, "jurisdiction": report.jurisdiction, "error": str(err)}
-            )
+    pending = PendingRecord()
+    try:
+        for report in event.valid:
+            try:
+                delivered.append(deliver_one(db, event, report, (work_bucket, report_bucket), pending))
+            except PermanentError as err:  # TransientError propagates: the Task's Retry runs the batch again
+                if getattr(err, "fails_batch", False):
+                    raise
+                logger.warning("delivery failed", extra={"report_id": report.report_id, "error": str(err)})
+                failed.append(
+                    {"report_id": report.report_id, "jurisdiction": report.jurisdiction, "error": str(err)}
+                )
+    except Exception:  # not BaseException: a process that dies records nothing more
+        pending.flush(db, event.run_id)
+        raise
+    pending.flush(db, event.run_id)
     count_by_jurisdiction("ReportsDelivered", [d["jurisdiction"] for d in delivered])
     count_by_jurisdiction("DeliveryFailures", [f["jurisdiction"] for f in failed])
     return {

@@ -1,6 +1,7 @@
 """Regressions found by the fault property (test_faults_property_invariants.py), replayed as plain tests.
 
-- A Data API BadRequest on Deliver's record of a send (after SES accepted the mail): the report was left
+- A Data API BadRequest on Deliver's record of a send (after SES accepted the mail; the record goes with the
+  next report's claim, and alone when that joint statement fails): the report was left
   `validated`, its claim `sending` with no message id, so the mail out was recorded nowhere. Now the report
   is reported delivered (its message id is known) and Confirm records the send with the confirmation,
   or RecordBatchFailure does if that batch's Confirm fails too.
@@ -32,12 +33,15 @@ def regression_day():
 def test_bad_request_on_delivers_record_of_a_send_leaves_the_send_recorded_and_the_report_final(
     regression_day,
 ):
-    # Deliver's Data API calls per report: the claim, then (after the S3 copy and the SES send) the record.
-    # `ses-reject` with no ordinal never fires: it counts the sends, to show the fault came after one.
-    schedule = {"dataapi-badrequest:DeliverFunction": {2}, "ses-reject": set()}
+    # Deliver's Data API calls: the first report's claim; then, after its send, one statement that records
+    # that send and claims the next report (2); when it fails, the record alone (3), then the claim alone.
+    # Failing 2 and 3 fails the record of the first send. `ses-reject` with no ordinal never fires: it counts
+    # the sends, to show the faults came after one.
+    schedule = {"dataapi-badrequest:DeliverFunction": {2, 3}, "ses-reject": set()}
     run = run_with_faults(regression_day, schedule, reports=30)
-    (fault,) = run.faults
-    assert (fault.kind, fault.seen["ses-reject"]) == ("dataapi-badrequest:DeliverFunction", 1)  # after a send
+    assert [(f.kind, f.seen["ses-reject"]) for f in run.faults] == [
+        ("dataapi-badrequest:DeliverFunction", 1)
+    ] * 2  # after a send
     assert unaccounted(regression_day, run) == []
     assert run.result["invariants"] == dict.fromkeys(run.result["invariants"], True)
     assert len(sends(regression_day, run.ses_from)) == run.result["confirmed"]
@@ -65,10 +69,13 @@ def test_bad_request_on_delivers_claim_fails_the_batch_with_a_record(regression_
 
 
 def test_sends_deliver_could_not_record_are_recorded_by_confirm_or_by_record_batch_failure(regression_day):
-    # every record step of Deliver fails (its Data API calls alternate: claim, record); the first Confirm's
-    # first call fails too, so that batch's sends are recorded by RecordBatchFailure, the other's by Confirm
+    # Every record of a send in Deliver's first batch fails: after the first claim its Data API calls go in
+    # threes (the joint record-and-claim fails, the record alone fails, the claim alone succeeds), and the
+    # batch's last record (alone) fails too. The first Confirm's first call fails as well, so that batch's
+    # sends are recorded by RecordBatchFailure. (The same pattern fails the next batch's first claim: that
+    # batch fails before any send, with a record.)
     schedule = {
-        "dataapi-badrequest:DeliverFunction": set(range(2, 80, 2)),
+        "dataapi-badrequest:DeliverFunction": {n for n in range(2, 120) if n % 3 != 1},
         "dataapi-badrequest:ConfirmFunction": {1},
     }
     run = run_with_faults(regression_day, schedule, reports=30)

@@ -148,3 +148,58 @@ def test_throttling_is_transient_and_releases_the_claim(pipeline, platform, lamb
     assert {r["status"] for r in platform.query("SELECT status FROM deliveries")} == {"failed"}
     retry = deliver.lambda_handler(validated, lambda_context)  # what the Task's Retry does
     assert len(retry["delivered"]) == len(validated["valid"]) == len(sent_messages())
+
+
+def _statements(monkeypatch, fail_joint: int = 0) -> list[str]:
+    """Record which of deliver's statements run (by name); the first `fail_joint` joint statements fail."""
+    from tapcommon.db import Database
+    from tapcommon.errors import PermanentError
+
+    names = {
+        deliver._CLAIM_SQL: "claim",
+        deliver._RECORD_SENT_SQL: "record",
+        deliver._RECORD_AND_CLAIM_SQL: "record+claim",
+    }
+    seen: list[str] = []
+    real = Database.query
+
+    def query(self, sql, params=None, json_fields=()):
+        name = names.get(sql, "other")
+        seen.append(name)
+        if name == "record+claim" and seen.count(name) <= fail_joint:
+            raise PermanentError("BadRequestException", "injected")
+        return real(self, sql, params, json_fields)
+
+    monkeypatch.setattr(Database, "query", query)
+    return seen
+
+
+def test_each_send_is_recorded_with_the_next_claim_and_the_last_alone(
+    pipeline, platform, lambda_context, monkeypatch
+):
+    (validated,) = pipeline.validate()
+    seen = _statements(monkeypatch)
+    out = deliver.lambda_handler(validated, lambda_context)
+    sent = len(out["delivered"])
+    assert sent == len(validated["valid"]) > 2 and out["failed"] == []
+    assert seen == ["claim"] + ["record+claim"] * (sent - 1) + ["record"]  # one Data API call a report, + 1
+    rows = platform.query("SELECT report_id, status, message_id FROM deliveries")
+    assert {(r["report_id"], r["status"], r["message_id"]) for r in rows} == {
+        (d["report_id"], "sent", d["message_id"]) for d in out["delivered"]
+    }
+    jobs = platform.query(
+        "SELECT DISTINCT status FROM report_jobs WHERE report_id IN (SELECT report_id FROM deliveries)"
+    )
+    assert {j["status"] for j in jobs} == {"delivered"}
+
+
+def test_a_failed_joint_statement_records_and_claims_each_alone(
+    pipeline, platform, lambda_context, monkeypatch
+):
+    (validated,) = pipeline.validate()
+    seen = _statements(monkeypatch, fail_joint=1)
+    out = deliver.lambda_handler(validated, lambda_context)
+    assert len(out["delivered"]) == len(validated["valid"]) == len(sent_messages()) and out["failed"] == []
+    assert seen[:4] == ["claim", "record+claim", "record", "claim"]
+    rows = platform.query("SELECT status, message_id FROM deliveries")
+    assert {r["status"] for r in rows} == {"sent"} and all(r["message_id"] for r in rows)
