@@ -96,59 +96,46 @@ def generate(event: GenerateEvent, db: Database, work_bucket: str) -> dict[str, 
     }
 
 
+# The renderings, the jobs' status and the audit events: one statement (data-modifying WITH clauses over the
+# batch as a JSON array), so one auto-committed transaction and one Data API call instead of five.
+_RECORD_SQL = """
+WITH rendered AS (
+    SELECT * FROM jsonb_to_recordset(:reports) AS r(
+        report_id text, file_name text, format text, staging_key text, sha256 text, version_id text,
+        size bigint)
+), stored AS (
+    INSERT INTO reports (report_id, run_id, file_name, format, staging_key, sha256, version_id, size_bytes,
+        generated_at)
+    SELECT report_id, :run_id, file_name, format, staging_key, sha256, version_id, size, :now FROM rendered
+    ON CONFLICT (report_id) DO UPDATE SET run_id = EXCLUDED.run_id, file_name = EXCLUDED.file_name,
+        format = EXCLUDED.format, staging_key = EXCLUDED.staging_key, sha256 = EXCLUDED.sha256,
+        version_id = EXCLUDED.version_id, size_bytes = EXCLUDED.size_bytes,
+        generated_at = EXCLUDED.generated_at
+    RETURNING report_id
+), jobs AS (
+    UPDATE report_jobs SET status = 'generated', last_run_id = :run_id, updated_at = now()
+    WHERE report_id IN (SELECT report_id FROM rendered) RETURNING report_id
+)
+INSERT INTO audit_events (actor, action, report_id, run_id, detail)
+SELECT 'generate', 'report_generated', report_id, :run_id,
+    jsonb_build_object('sha256', sha256, 'key', staging_key, 'version_id', version_id, 'size', size)
+FROM rendered
+"""
+_RECORDED = ("report_id", "file_name", "format", "staging_key", "sha256", "version_id", "size")
+
+
 def _record(db: Database, run_id: str, reports: list[dict[str, Any]]) -> None:
-    """The renderings, the jobs' status and the audit events: one transaction."""
+    """The renderings, the jobs' status and the audit events: one statement."""
     if not reports:
         return
-    now = dt.datetime.now(dt.UTC)
-    with db.transaction() as tx:
-        tx.batch(
-            "INSERT INTO reports (report_id, run_id, file_name, format, staging_key, sha256, version_id, "
-            "size_bytes, generated_at) VALUES (:report_id, :run_id, :file_name, :format, :staging_key, "
-            ":sha256, "
-            ":version_id, :size, :now) ON CONFLICT (report_id) DO UPDATE SET run_id = EXCLUDED.run_id, "
-            "file_name = EXCLUDED.file_name, format = EXCLUDED.format, staging_key = EXCLUDED.staging_key, "
-            "sha256 = EXCLUDED.sha256, version_id = EXCLUDED.version_id, size_bytes = EXCLUDED.size_bytes, "
-            "generated_at = EXCLUDED.generated_at",
-            [
-                {
-                    k: r[k]
-                    for k in (
-                        "report_id",
-                        "file_name",
-                        "format",
-                        "staging_key",
-                        "sha256",
-                        "version_id",
-                        "size",
-                    )
-                }
-                | {"run_id": run_id, "now": now}
-                for r in reports
-            ],
-        )
-        tx.execute(
-            "UPDATE report_jobs SET status = 'generated', last_run_id = :run_id, updated_at = now() "
-            "WHERE report_id IN (SELECT jsonb_array_elements_text(:ids))",
-            {"run_id": run_id, "ids": [r["report_id"] for r in reports]},
-        )
-        tx.audit_many(
-            "generate",
-            "report_generated",
-            [
-                (
-                    r["report_id"],
-                    run_id,
-                    {
-                        "sha256": r["sha256"],
-                        "key": r["staging_key"],
-                        "version_id": r["version_id"],
-                        "size": r["size"],
-                    },
-                )
-                for r in reports
-            ],
-        )
+    db.execute(
+        _RECORD_SQL,
+        {
+            "reports": [{k: r[k] for k in _RECORDED} for r in reports],
+            "run_id": run_id,
+            "now": dt.datetime.now(dt.UTC),
+        },
+    )
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -41,9 +41,23 @@ def test_generate_stages_and_records_each_report(pipeline, platform, capsys):
         (r["report_id"], r["sha256"], r["version_id"]) for r in out["reports"]
     }
     assert platform.query("SELECT DISTINCT status FROM report_jobs") == [{"status": "generated"}]
-    assert platform.query("SELECT count(*) AS n FROM audit_events WHERE action = 'report_generated'") == [
-        {"n": 14}
-    ]
+    events = platform.query(
+        "SELECT report_id, run_id, detail FROM audit_events WHERE action = 'report_generated'",
+        json_fields=("detail",),
+    )
+    assert sorted((e["report_id"], e["run_id"], e["detail"]) for e in events) == sorted(
+        (
+            r["report_id"],
+            "run-1",
+            {
+                "sha256": r["sha256"],
+                "key": r["staging_key"],
+                "version_id": r["version_id"],
+                "size": r["size"],
+            },
+        )
+        for r in out["reports"]
+    )
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     generated = [m for m in emf if "ReportsGenerated" in m]
     assert {m.get("jurisdiction") for m in generated} == {
