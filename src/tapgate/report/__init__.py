@@ -41,6 +41,17 @@ def render(result: GateResult, fmt: str) -> str | bytes:
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
+def prepare() -> None:
+    """Import and compile what writing a report dir needs, ahead of the verdict (run on a thread beside the
+    engines by `pdf.prestarted_browser`): Jinja2 and the compiled template, the Markdown renderer, and the
+    gate's SARIF and JUnit writers (sarif-om alone is about 0.25 s to import)."""
+    from tapgate.output import junit, sarif  # noqa: F401 - imported for the side effect
+    from tapgate.report import markdown  # noqa: F401
+    from tapgate.report.html import warm_template
+
+    warm_template()
+
+
 @dataclass
 class Written:
     files: list[Path] = field(default_factory=list)

@@ -7,9 +7,11 @@ raises `PdfError`. The flags keep it off the network: this runs where there is n
 must never fetch anything.
 
 Speed (issue 5: the report adds under 0.5 s to a gate run): `tapgate check --report-dir` opens
-`prestarted_browser()` before the engines run, so Chromium starts and prints a one-page warm-up document
-(fonts, the report's CSS, the print path) while they work; after the verdict only the report's own load and
-print remain. A PDF already printed from the same HTML is read back from `pdfcache` instead.
+`prestarted_browser()` before the engines run, so Chromium starts (and the report's Python renderers are
+imported and compiled) while they work; after the verdict only the report's own load and print remain. The
+page is loaded hidden on screen (`print_only`), so Chromium lays it out for print only. A warm-up print
+was dropped: it cost CPU beside the engines and made the real print no faster. A PDF already printed from
+the same HTML is read back from `pdfcache` instead.
 """
 
 from __future__ import annotations
@@ -99,23 +101,42 @@ _prestarted: PdfPrinter | None = None  # set by prestarted_browser() for the blo
 
 @contextlib.contextmanager
 def prestarted_browser(enabled: bool = True, warm_up: bool = True):
-    """Within this block, `html_to_pdf` prints with a Chromium started (and warmed up) now, in the background.
+    """Within this block, `html_to_pdf` prints with a Chromium started now, in the background.
 
-    `warm_up=False` where the PDF is wanted within a second (a cached gate run): a warm-up would delay it.
+    `warm_up` also imports and compiles the report's renderers on a thread meanwhile (Jinja2 and the
+    template, Markdown, SARIF, JUnit: about 0.4 s that would otherwise follow the verdict).
 
     Leaving the block by any path (an engine error, Ctrl-C, SIGTERM turned into KeyboardInterrupt) kills
-    the browser's process group and deletes its profile. Without Chromium this does nothing."""
+    the browser's process group and deletes its profile. Without Chromium this only warms the renderers."""
     global _prestarted
+    warming = _warm_renderers() if warm_up else None
     chromium = find_chromium() if enabled else None
     if chromium is None or _prestarted is not None:
-        yield
+        try:
+            yield
+        finally:
+            _join(warming)
         return
-    printer = _prestarted = PdfPrinter(chromium, warm_up=warm_up)
+    printer = _prestarted = PdfPrinter(chromium)
     try:
         yield
     finally:
         _prestarted = None
         printer.close()
+        _join(warming)
+
+
+def _warm_renderers() -> threading.Thread:
+    from tapgate.report import prepare
+
+    thread = threading.Thread(target=prepare, name="report-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _join(thread: threading.Thread | None) -> None:
+    if thread is not None:  # imports only: never left running into interpreter shutdown
+        thread.join(TIMEOUT_S)
 
 
 def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
@@ -133,7 +154,7 @@ def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
     if printer is not None and printer.chromium == chromium:
         pdf = printer.print_pdf(html)
     else:
-        printer = PdfPrinter(chromium, warm_up=False)
+        printer = PdfPrinter(chromium)
         try:
             pdf = printer.print_pdf(html)
         finally:
@@ -170,7 +191,7 @@ class BackgroundPdf:
 class PdfPrinter:
     """One headless Chromium for one run: started on a background thread at once, printing on demand."""
 
-    def __init__(self, chromium: str, warm_up: bool):
+    def __init__(self, chromium: str):
         self.chromium = chromium
         self._browser: cdp.Browser | None = None
         self._session: str | None = None
@@ -179,10 +200,10 @@ class PdfPrinter:
         self._deadline = time.monotonic() + TIMEOUT_S
         self._closed = threading.Event()
         self._in_use = threading.Lock()  # held while a print talks to the browser: close() waits for it
-        self._ready = threading.Thread(target=self._start, args=(warm_up,), name="pdf-browser", daemon=True)
+        self._ready = threading.Thread(target=self._start, name="pdf-browser", daemon=True)
         self._ready.start()
 
-    def _start(self, warm_up: bool) -> None:
+    def _start(self) -> None:
         try:
             self._browser = cdp.Browser(self.chromium, QUIET_FLAGS)
             if self._closed.is_set():  # closed while it was spawning
@@ -195,8 +216,6 @@ class PdfPrinter:
                 "sessionId"
             ]
             self._browser.call("Page.enable", session=self._session, deadline=self._deadline)
-            if warm_up:
-                self._print(warm_up_html())
         except Exception as err:  # noqa: BLE001 - re-raised by print_pdf, on the caller's thread
             self._error = err
 
@@ -230,7 +249,7 @@ class PdfPrinter:
         deadline = deadline or self._deadline
         self._pages += 1
         page = self._browser.root / f"page-{self._pages}.html"
-        page.write_text(html, encoding="utf-8")
+        page.write_text(print_only(html), encoding="utf-8")
         self._browser.drop_events()
         self._browser.call("Page.navigate", {"url": page.as_uri()}, self._session, deadline=deadline)
         self._browser.wait_event("Page.loadEventFired", self._session, deadline=deadline)
@@ -266,16 +285,13 @@ def _as_pdf_error(err: BaseException, chromium: str) -> TapgateError:
     return PdfError(f"PDF rendering failed: {err}")
 
 
-def warm_up_html() -> str:
-    """One page per orientation in the report's own CSS and fonts (serif, sans and mono; bold; a repeated
-    table header; a badge), so the first real print finds fonts loaded and the print path warm."""
-    css = (Path(__file__).parent / "templates" / "report.css").read_text(encoding="utf-8")
-    body = (
-        "<main><h1>warm-up</h1><h2>2. Summary</h2><p>text <strong>bold</strong> <code>code</code></p>"
-        '<pre>{"Type": "AWS::S3::Bucket"}</pre><table><thead><tr><th>Control</th><th class="num">n</th>'
-        '</tr></thead><tbody><tr><td><span class="badge s-PASS">Held</span></td><td class="num">1</td>'
-        '</tr></tbody></table><section class="chapter wide"><h3>3. Control matrix</h3>'
-        '<p class="small muted">x</p></section></main>'
-    )
-    head = f'<meta charset="utf-8"><style>{css.replace("@FOOTER@", "warm-up")}</style>'
-    return f'<!DOCTYPE html><html lang="en"><head>{head}</head><body>{body}</body></html>'
+# Chromium lays a loaded page out for the screen, then twice more for print (page size, then pages), then once
+# more for the screen after printing. Hidden on screen, the page costs only its print layouts: the printed
+# pages are the same (print media never sees the rule).
+SCREEN_HIDDEN = "<style>@media screen { html { display: none } }</style>"
+
+
+def print_only(html: str) -> str:
+    """The HTML as Chromium loads it for printing: the same document, not laid out for a screen."""
+    head_end = html.find("</head>")
+    return html if head_end < 0 else html[:head_end] + SCREEN_HIDDEN + html[head_end:]

@@ -60,3 +60,14 @@ def test_pdf_is_untagged_a4_and_keeps_landscape_pages(failing, chromium, tmp_pat
     sizes = re.findall(r"size:\s+([\d.]+) x ([\d.]+) pts \(A4\)", info.stdout)
     assert ("594.96", "841.92") in sizes and ("841.92", "594.96") in sizes  # portrait and landscape A4
     assert re.search(r"^Tagged:\s+no", info.stdout, re.MULTILINE)
+
+
+def test_hiding_the_page_on_screen_changes_nothing_printed(failing, chromium, tmp_path, monkeypatch):
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    hidden = render(failing, "pdf")
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "another-empty-cache"))
+    monkeypatch.setattr(pdf, "print_only", lambda html: html)  # the page as a reader's browser loads it
+    shown = render(failing, "pdf")
+    assert _text(hidden, tmp_path) == _text(shown, tmp_path)
+    page_sizes = re.compile(rb"/MediaBox\s*\[[^\]]*\]")
+    assert page_sizes.findall(hidden) == page_sizes.findall(shown)
