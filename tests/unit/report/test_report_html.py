@@ -71,8 +71,18 @@ def test_engine_text_is_escaped(failing):
 
 def test_css_strings_and_breakable_ids_stay_escaped():
     assert css_string('a"b\\c</style>') == "a\\22 b\\5c c\\3c /style\\3e "
-    assert str(breakable("S3_BUCKET")) == "S3_<wbr>BUCKET"
-    assert str(breakable("<b>ReportBucket")) == "&lt;b&gt;Report<wbr>Bucket"
+    assert str(breakable("S3_BUCKET_SSE_KMS_CMK")) == "S3_<wbr>BUCKET_<wbr>SSE_<wbr>KMS_<wbr>CMK"
+    assert str(breakable("<b>ReportArchiveBucket")) == "&lt;b&gt;Report<wbr>Archive<wbr>Bucket"
+    assert str(breakable("a&b_c" * 4)) == "a&amp;b_<wbr>ca&amp;b_<wbr>ca&amp;b_<wbr>ca&amp;b_<wbr>c"
+
+
+def test_ids_that_fit_a_column_get_no_break_hints():
+    # each <wbr> is an element Chromium lays out twice per print: only ids longer than 16 characters get them
+    assert str(breakable("S3_BUCKET")) == "S3_BUCKET"
+    assert str(breakable("ReportBucket, <AuditBucket>")) == "ReportBucket, &lt;AuditBucket&gt;"
+    assert str(breakable("python -m tapgate.engines.checkov_main")) == (
+        "python -m tapgate.<wbr>engines.<wbr>checkov_<wbr>main"
+    )
 
 
 def test_a_run_whose_engine_failed_still_renders():
@@ -100,3 +110,35 @@ def test_long_tokens_in_prose_may_wrap_but_words_stay_whole():
     assert str(prose("Set <b> on a short path")) == "Set &lt;b&gt; on a short path"
     wrapped = str(prose("Set BucketEncryption.ServerSideEncryptionConfiguration[].Default now"))
     assert wrapped.startswith("Set Bucket<wbr>Encryption.<wbr>Server") and wrapped.endswith("Default now")
+
+
+def test_evidence_appendix_lists_every_rule_with_its_counts_and_resources(failing):
+    from tapgate.report.view import build_view
+
+    html = render(failing, "html")
+    appendix = html.split('id="evidence"')[1].split('id="engines"')[0]
+    lines = re.findall(r"<li>(.*?)</li>", appendix, re.DOTALL)
+    rows = [row for cv in build_view(failing).controls for row in cv.evidence]
+    assert len(lines) == len(rows)
+    for line, row in zip(lines, rows, strict=True):
+        text = re.sub(r"<[^>]+>", "", line)
+        assert text.startswith(f"{row.rule} {row.engine} —")
+        for status, names in row.verdicts:
+            assert f" {row.counts[status]}: {', '.join(names)}" in text
+
+
+def test_framework_views_link_each_control_to_its_evidence(failing):
+    html = render(failing, "html")
+    view = html.split('id="framework-sec-17a-4f"')[1].split("</section>")[0]
+    assert re.findall(r'<a href="#evidence-([a-z0-9-]+)"><strong>(TAP-[A-Z]+-\d+)</strong>', view)
+    for anchor, control in re.findall(r'<a href="#evidence-([a-z0-9-]+)"><strong>(TAP-[A-Z]+-\d+)<', view):
+        assert anchor == control.lower()
+
+
+def test_chromium_loads_the_page_hidden_on_screen_only():
+    from tapgate.report.pdf import SCREEN_HIDDEN, print_only
+
+    html = "<!DOCTYPE html><html><head><style>p{}</style></head><body><p>x</p></body></html>"
+    assert print_only(html) == html.replace("</head>", SCREEN_HIDDEN + "</head>")
+    assert "@media screen" in SCREEN_HIDDEN and "print" not in SCREEN_HIDDEN
+    assert print_only("<p>no head</p>") == "<p>no head</p>"
