@@ -31,6 +31,20 @@ def test_exactly_the_bad_reports_are_quarantined(pipeline, seeded, platform):
         )
     statuses = platform.query("SELECT report_id, status FROM report_jobs")
     assert {r["report_id"] for r in statuses if r["status"] == "quarantined"} == quarantined
+    assert {r["report_id"] for r in statuses if r["status"] == "validated"} == set(
+        seeded.report_ids
+    ) - quarantined
+    stored = platform.query("SELECT report_id, violations FROM validations", json_fields=("violations",))
+    counts = {q["report_id"]: q["violation_count"] for q in out["quarantined"]}
+    assert {r["report_id"]: len(r["violations"]) for r in stored if r["report_id"] in counts} == counts
+    events = platform.query(
+        "SELECT report_id, detail FROM audit_events WHERE action = 'report_validated'",
+        json_fields=("detail",),
+    )
+    assert {e["report_id"]: e["detail"]["valid"] for e in events} == {
+        r: r not in quarantined for r in seeded.report_ids
+    }
+    assert {e["report_id"]: e["detail"]["violations"] for e in events if e["report_id"] in counts} == counts
 
 
 def test_a_late_report_is_delivered_late_where_the_pack_allows(pipeline, seeded):
