@@ -151,3 +151,31 @@ def test_a_receipt_written_before_a_crash_is_kept(pipeline, platform, lambda_con
     assert platform.query(
         "SELECT receipt_key FROM confirmations WHERE report_id = :r", {"r": first["report_id"]}
     ) == [{"receipt_key": key}]
+
+
+def test_confirm_records_a_send_deliver_could_not_record(pipeline, platform, lambda_context):
+    (delivered,) = pipeline.deliver()
+    victim = delivered["delivered"][0]
+    platform.execute(  # as if deliver's record of the send had failed: the claim, no message id
+        "UPDATE deliveries SET status = 'sending', message_id = NULL, report_key = NULL, version_id = NULL "
+        "WHERE report_id = :r",
+        {"r": victim["report_id"]},
+    )
+    confirm.lambda_handler(delivered, lambda_context)
+    (row,) = platform.query(
+        "SELECT status, message_id, report_key, version_id FROM deliveries WHERE report_id = :r",
+        {"r": victim["report_id"]},
+    )
+    assert row == {
+        "status": "sent",
+        "message_id": victim["message_id"],
+        "report_key": victim["report_key"],
+        "version_id": victim["version_id"],
+    }
+    events = platform.query(
+        "SELECT report_id, detail FROM audit_events WHERE action = 'report_confirmed'",
+        json_fields=("detail",),
+    )
+    assert {e["report_id"]: e["detail"]["message_id"] for e in events} == {
+        d["report_id"]: d["message_id"] for d in delivered["delivered"]
+    }
