@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,15 @@ def template_database(template: dict[str, Any]) -> str:
             if isinstance(name, str):
                 return name
     return "postgres"
+
+
+def _import_for_deploy() -> None:
+    """What the deploy imports first (moto's model map of every CloudFormation type, the executing state
+    machine backend): imported here so that it overlaps PostgreSQL's start."""
+    from moto.cloudformation.parsing import get_model_map
+    from moto.stepfunctions.parser import models  # noqa: F401 - the import is the point
+
+    get_model_map()
 
 
 class DeployClients:
@@ -119,7 +130,6 @@ class SimStack:
 
         from tapgate.sim.dataapi import data_api_bridge
         from tapgate.sim.dispatch import moto_dispatch_cached
-        from tapgate.sim.postgres import running_postgres
 
         # moto warns on every Map that ToleratedFailurePercentage has no effect, Powertools on every batch
         # without metrics: noise for a simulation's user, so both are silenced while it runs
@@ -127,7 +137,7 @@ class SimStack:
         self._exit.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         with self._stage("postgres"):
-            self.postgres = self._exit.enter_context(running_postgres(template_database(self.template)))
+            self.postgres = self._exit.enter_context(self._postgres_while_importing())
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
         self._exit.enter_context(bucket_policies_with_request_context())
         self.bridge = self._exit.enter_context(data_api_bridge(self.postgres.dsn))
@@ -142,6 +152,38 @@ class SimStack:
         self.session = boto3.Session(region_name=REGION)
         with self._stage("deploy"):
             self._deploy()
+
+    @contextlib.contextmanager
+    def _postgres_while_importing(self) -> Iterator[Any]:
+        """PostgreSQL starts on a thread while this one imports what the deploy needs. Starting it is mostly
+        waiting for initdb and pg_ctl (subprocesses: the wait holds no GIL), importing moto's CloudFormation
+        models is ~2 s of Python: done one after the other they took both."""
+        from tapgate.sim.postgres import start_postgres
+
+        started: dict[str, Any] = {}
+
+        def start() -> None:
+            try:
+                started["server"] = start_postgres(template_database(self.template))
+            except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread below
+                started["error"] = err
+
+        thread = threading.Thread(target=start, name="postgres-start", daemon=True)
+        thread.start()
+        try:
+            _import_for_deploy()
+        except BaseException:
+            thread.join()
+            if "server" in started:
+                started["server"].stop()
+            raise
+        thread.join()
+        if "error" in started:
+            raise started["error"]
+        try:
+            yield started["server"]
+        finally:
+            started["server"].stop()
 
     def _deploy(self) -> None:
         from tapgate.sim import custom_resource, deploy, dropped
