@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,8 +28,14 @@ if TYPE_CHECKING:
 
 
 def run_check(
-    opts: CheckOptions, policies: Path, versions: dict[str, str], progress: Progress | None = None
+    opts: CheckOptions,
+    policies: Path,
+    versions: dict[str, str],
+    progress: Progress | None = None,
+    after_launch: Callable[[], object] | None = None,
 ) -> GateResult:
+    """The run; `after_launch` is called on this thread once the engines are launched (work that must
+    not delay them)."""
     from tapgate.gate.provenance import utc_now
 
     started_at = utc_now()
@@ -49,6 +56,8 @@ def run_check(
             cost = side.submit(_cost_estimate, templates, opts)  # while the engines run, not after them
             for tpl in templates:  # line marks are indexed while the engines run, not after them
                 side.submit(lambda t=tpl: t.spans)
+            if after_launch is not None:
+                after_launch()
             register = _load_register(policies)
             catalog = ctx.catalog_future.result()
             runs = engines_done.result()

@@ -21,17 +21,26 @@ def check_session(opts: CheckOptions) -> int:
             raise InputError("no such file" if not Path(path).exists() else "not a file", path)
     _check_destinations(opts)  # before minutes of engines, not after
     versions = engine_versions(opts)
-    key = _key(opts, policies, versions)  # --no-cache skips the lookup, but still stores the fresh result
-    if not opts.no_cache and (hit := cache.load(key)) is not None:
+    # --no-cache skips the lookup, but still stores the fresh result: its key is then hashed once the
+    # engines are launched, not before (issue 8)
+    key = "" if opts.no_cache else _key(opts, policies, versions)
+    if key and (hit := cache.load(key)) is not None:
         _emit_cached(opts, key, *hit)  # a PDF not printed before is printed beside the other formats
         return hit[0]
     from tapgate.gate.check import run_check
     from tapgate.gate.progress import engine_progress
 
+    keys = [key] if key else []
+
+    def key_beside_engines() -> None:
+        if not keys:
+            keys.append(_key(opts, policies, versions))
+
     _interrupt_on_sigterm()
     with _pdf_browser(opts):  # --report-dir: the PDF's Chromium starts beside the engines; killed on exit
         with engine_progress(opts.engine_names()) as progress:
-            result = run_check(opts, policies, versions, progress)
+            result = run_check(opts, policies, versions, progress, key_beside_engines)
+        key = keys[0]
         result.provenance.cache_key = key
         _report_engine_errors(result)
         if key and result.summary.exit_code != 3:
