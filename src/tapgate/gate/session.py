@@ -49,13 +49,16 @@ def check_session(opts: CheckOptions) -> int:
     return result.summary.exit_code
 
 
-def _pdf_browser(opts: CheckOptions):
+def _pdf_browser(opts: CheckOptions, cached_key: str = ""):
     if not opts.report_dir:  # no PDF to print: cached and --fast runs do not even import the report piece
         from contextlib import nullcontext
 
         return nullcontext()
     from tapgate.report.pdf import prestarted_browser
 
+    if cached_key:  # a cache hit: a browser only if this report's PDF was never printed (it then starts
+        # while the result is loaded and rendered); renderers are warmed by rendering them now
+        return prestarted_browser(enabled=True, warm_up=False, unless_printed=f"{cached_key}-cached")
     return prestarted_browser(enabled=True)
 
 
@@ -130,9 +133,10 @@ def _emit_cached(opts: CheckOptions, key: str, exit_code: int, result_json: str)
     if content is None:
         from tapgate.model import GateResult
 
-        result = GateResult.model_validate_json(result_json)
-        result.provenance.cached = True
-        _emit(opts, result, "" if color else key)
+        with _pdf_browser(opts, cached_key=key):
+            result = GateResult.model_validate_json(result_json)
+            result.provenance.cached = True
+            _emit(opts, result, "" if color else key)
         return
     _write(opts.output, content)
 

@@ -97,31 +97,40 @@ def run_chromium(command: list[str]) -> subprocess.CompletedProcess:
 
 
 _prestarted: PdfPrinter | None = None  # set by prestarted_browser() for the block it wraps
+_label: str | None = None  # the block's `unless_printed` label: the PDF printed within it is filed under it
 
 
 @contextlib.contextmanager
-def prestarted_browser(enabled: bool = True, warm_up: bool = True):
+def prestarted_browser(enabled: bool = True, warm_up: bool = True, unless_printed: str | None = None):
     """Within this block, `html_to_pdf` prints with a Chromium started now, in the background.
 
     `warm_up` also imports and compiles the report's renderers on a thread meanwhile (Jinja2 and the
     template, Markdown, SARIF, JUnit: about 0.4 s that would otherwise follow the verdict).
 
+    `unless_printed` labels the one report the block will print (a cached gate run: its result's cache key).
+    The PDF printed within the block is filed under that label; when a PDF is already filed under it, the
+    HTML will be the same and its PDF is read back, so no browser is started.
+
     Leaving the block by any path (an engine error, Ctrl-C, SIGTERM turned into KeyboardInterrupt) kills
     the browser's process group and deletes its profile. Without Chromium this only warms the renderers."""
-    global _prestarted
+    global _prestarted, _label
     warming = _warm_renderers() if warm_up else None
     chromium = find_chromium() if enabled else None
+    if unless_printed and pdfcache.labelled(unless_printed):
+        chromium = None
+    _label = unless_printed
     if chromium is None or _prestarted is not None:
         try:
             yield
         finally:
+            _label = None
             _join(warming)
         return
     printer = _prestarted = PdfPrinter(chromium)
     try:
         yield
     finally:
-        _prestarted = None
+        _prestarted, _label = None, None
         printer.close()
         _join(warming)
 
@@ -139,9 +148,9 @@ def _join(thread: threading.Thread | None) -> None:
         thread.join(TIMEOUT_S)
 
 
-def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
+def html_to_pdf(html: str, printer: PdfPrinter | None = None, label: str | None = None) -> bytes:
     """The PDF of `html`: from the cache, else printed by `printer`, else by the prestarted browser, else by
-    a browser started for this PDF alone."""
+    a browser started for this PDF alone. With `label`, the PDF is also filed under it (`pdfcache.label`)."""
     chromium = find_chromium()
     if not chromium:
         raise PdfUnavailable(
@@ -149,6 +158,8 @@ def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
         )
     key = pdfcache.pdf_key(html, chromium, PRINT_SETTINGS)
     if (cached := pdfcache.load_pdf(key)) is not None:
+        if label:
+            pdfcache.label(label, key)
         return cached
     printer = printer or _prestarted
     if printer is not None and printer.chromium == chromium:
@@ -160,6 +171,8 @@ def html_to_pdf(html: str, printer: PdfPrinter | None = None) -> bytes:
         finally:
             printer.close()
     pdfcache.store_pdf(key, pdf)
+    if label:
+        pdfcache.label(label, key)
     return pdf
 
 
@@ -172,12 +185,13 @@ class BackgroundPdf:
         self._content: bytes | None = None
         self._error: Exception | None = None
         printer = _prestarted  # taken now: once the caller closed it, no other browser is started
-        self._thread = threading.Thread(target=self._run, args=(html, printer), name="pdf", daemon=True)
+        args = (html, printer, _label)
+        self._thread = threading.Thread(target=self._run, args=args, name="pdf", daemon=True)
         self._thread.start()
 
-    def _run(self, html: str, printer: PdfPrinter | None) -> None:
+    def _run(self, html: str, printer: PdfPrinter | None, label: str | None) -> None:
         try:
-            self._content = html_to_pdf(html, printer)
+            self._content = html_to_pdf(html, printer, label)
         except Exception as err:  # noqa: BLE001 - re-raised by result(), on the caller's thread
             self._error = err
 

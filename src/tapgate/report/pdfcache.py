@@ -4,6 +4,9 @@ A cached gate run (or `tapgate report` on the same stored result) renders the sa
 is then read back instead of starting Chromium. The key also covers the renderer (its path, size and mtime: an
 upgraded Chromium misses) and the print settings. Only the newest `KEEP` PDFs are kept. Where the cache cannot
 be read or written, every PDF is printed.
+
+A PDF can also be filed under a label (a cached gate run's result key): `labelled(label)` tells, before any
+HTML is rendered, that the report's PDF was printed, so a cached run starts no browser it would not use.
 """
 
 from __future__ import annotations
@@ -55,7 +58,30 @@ def store_pdf(key: str, content: bytes) -> None:
         return
 
 
+def label(name: str, key: str) -> None:
+    """File the PDF of `key` under the label `name` (a hex digest, or anything safe in a file name)."""
+    directory = pdf_cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = directory / f"{name}.{os.getpid()}.tmp"
+        partial.write_text(key, encoding="ascii")
+        partial.replace(directory / f"{name}.label")
+    except OSError:
+        return
+
+
+def labelled(name: str) -> bool:
+    """Whether a PDF filed under `name` is still in the cache."""
+    directory = pdf_cache_dir()
+    try:
+        key = (directory / f"{name}.label").read_text(encoding="ascii").strip()
+    except OSError:
+        return False
+    return bool(key) and (directory / f"{key}.pdf").is_file()
+
+
 def _prune(directory: Path) -> None:
-    kept = sorted(directory.glob("*.pdf"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in kept[KEEP:]:
-        old.unlink(missing_ok=True)
+    for pattern in ("*.pdf", "*.label"):  # a label whose PDF was pruned only says "not printed"
+        kept = sorted(directory.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)

@@ -1,5 +1,6 @@
 """The PDF cache: keyed by the HTML, the renderer and the print settings; only PDFs are read back; the newest
-`KEEP` are kept; an unwritable cache is no error (the PDF is printed every time)."""
+`KEEP` are kept; an unwritable cache is no error (the PDF is printed every time); a label says a PDF was
+printed only while that PDF is still cached."""
 
 from __future__ import annotations
 
@@ -50,3 +51,13 @@ def test_unwritable_cache_is_no_error(tmp_path, monkeypatch):
     monkeypatch.setenv("TAPGATE_CACHE_DIR", str(blocker))
     pdfcache.store_pdf("k", b"%PDF-1.4")
     assert pdfcache.load_pdf("k") is None
+
+
+def test_a_label_points_at_a_pdf_only_while_it_is_cached():
+    assert not pdfcache.labelled("run-1-cached")
+    pdfcache.label("run-1-cached", "k-labelled")
+    assert not pdfcache.labelled("run-1-cached")  # filed, but no such PDF
+    pdfcache.store_pdf("k-labelled", b"%PDF-1.4 labelled")
+    assert pdfcache.labelled("run-1-cached") and not pdfcache.labelled("run-2-cached")
+    (pdfcache.pdf_cache_dir() / "k-labelled.pdf").unlink()
+    assert not pdfcache.labelled("run-1-cached")
