@@ -1,11 +1,11 @@
 """evidence.py's invariants judge a faulted day right, built with `tapgate simulate --faults` schedules:
 
-- a send in doubt (`crash-any:DeliverFunction@5`: Deliver dies at its record of the first send, after SES
-  accepted the mail): the claim stays `sending` without a message id; `every_send_recorded`,
+- a send in doubt (`crash-any:DeliverFunction@5`: Deliver dies at its record of the first send, the
+  statement that also claims the next report, after SES accepted the mail): the claim stays `sending` without a message id; `every_send_recorded`,
   `db_ses_agree` and `none_sent_twice` hold (the claim accounts for that one message). The same message
   sent a second time, or a message for a report whose claim is not in doubt, still breaks them;
-- a Confirm that dies inside its transaction (`crash-any:ConfirmFunction@8` with the first send rejected):
-  the receipts are written, the confirmations rolled back, the reports failed with a record;
+- a Confirm that dies at its record, after its receipts (`crash-any:ConfirmFunction@6` with the first send
+  rejected): the receipts are written, no confirmation is, the reports are failed with a record;
   `confirmed_have_receipts` holds. A receipt for the report that was never sent still breaks it, and the
   next run confirms the reports with the receipts already there.
 """
@@ -94,23 +94,24 @@ def test_a_message_for_a_failed_report_not_in_doubt_is_still_unrecorded(doubt_da
     assert invariants["none_sent_twice"]
 
 
-def _confirm_died_in_its_transaction(day):
+def _confirm_died_at_its_record(day):
     # the first send is refused (that report is never sent); Confirm's calls: the read of confirmations,
-    # four receipt puts, then its transaction (begin, the sends, the confirmations …): the 8th is inside it
-    schedule = _schedule("crash-any:ConfirmFunction@8,ses-reject@1")
+    # four receipt puts, then the one statement that records the sends, confirmations, jobs and audit
+    # events: the 6th
+    schedule = _schedule("crash-any:ConfirmFunction@6,ses-reject@1")
     run = run_with_faults(day, schedule, reports=5)
     assert run.injected == {"crash-any:ConfirmFunction": 1, "ses-reject": 1}
     ev = run.outcome.evidence
     (never_sent,) = [r for r, d in ev.deliveries.items() if d["status"] == "failed"]
     sent = set(ev.jobs) - {never_sent}
-    assert ev.confirmations == set()  # rolled back
+    assert ev.confirmations == set()  # the process died before its record
     assert {key.rsplit("/", 1)[-1].removesuffix(".json") for key in ev.s3_receipts} == sent
     assert {ev.final_status(r) for r in ev.jobs} == {"failed"}
     return run, never_sent
 
 
-def test_receipts_left_by_a_confirm_that_died_in_its_transaction_are_no_failure(doubt_day):
-    run, _ = _confirm_died_in_its_transaction(doubt_day)
+def test_receipts_left_by_a_confirm_that_died_at_its_record_are_no_failure(doubt_day):
+    run, _ = _confirm_died_at_its_record(doubt_day)
     assert run.result["invariants"] == dict.fromkeys(run.result["invariants"], True)
     assert unaccounted(doubt_day, run) == []
     again = run_date(doubt_day, run.business_date, {}, run.data)  # the next run confirms with them
@@ -121,7 +122,7 @@ def test_receipts_left_by_a_confirm_that_died_in_its_transaction_are_no_failure(
 
 
 def test_a_receipt_for_the_report_never_sent_is_still_a_failure(doubt_day):
-    run, never_sent = _confirm_died_in_its_transaction(doubt_day)
+    run, never_sent = _confirm_died_at_its_record(doubt_day)
     ev = run.outcome.evidence
     jurisdiction = ev.jobs[never_sent]["jurisdiction"]
     doubt_day.stack.client("s3").put_object(
