@@ -84,10 +84,10 @@ class ValueCheck(Check):
     def select(self, document: Any) -> list[Match]:
         """Every value the selector picks in `document`, with its pointer parts and key, in order."""
         descendants = DESCENDANTS.match(self.selector)
-        if descendants:
+        if descendants:  # a string key is its own name; a list position takes its list's
             return [
-                (parts, name_of(parts), value)
-                for parts, _, value in descendant_matches(document, descendants.group(1))
+                (parts, key if isinstance(key, str) else name_of(parts), value)
+                for parts, key, value in descendant_matches(document, descendants.group(1))
             ]
         return [
             (parts, name_of(parts), m.value)
@@ -118,20 +118,20 @@ def descendant_matches(document: Any, name: str | None) -> Iterator[Match]:
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
     while stack:
         parts, node = stack.pop()
+        children = _children(parts, node)
         if name is None:
-            yield from _children(parts, node)
+            yield from children
         elif isinstance(node, dict) and name in node:
             yield from _children((*parts, name), node[name])
-        stack.extend((child_parts, child) for child_parts, _, child in reversed(list(_children(parts, node))))
+        stack.extend((child_parts, child) for child_parts, _, child in reversed(children))
 
 
-def _children(parts: tuple[str | int, ...], node: Any) -> Iterator[Match]:
+def _children(parts: tuple[str | int, ...], node: Any) -> list[Match]:
     if isinstance(node, dict):
-        for key, child in node.items():
-            yield (*parts, key), key, child
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            yield (*parts, index), index, child
+        return [((*parts, key), key, child) for key, child in node.items()]
+    if isinstance(node, list):
+        return [((*parts, index), index, child) for index, child in enumerate(node)]
+    return []
 
 
 def _short(value: Any, limit: int = 60) -> str:
