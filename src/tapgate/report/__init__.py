@@ -42,11 +42,10 @@ def render(result: GateResult, fmt: str) -> str | bytes:
 
 
 def prepare() -> None:
-    """Import and compile what writing a report dir needs, ahead of the verdict (run on a thread beside the
-    engines by `pdf.prestarted_browser`): Jinja2 and the compiled template, the Markdown renderer, and the
-    gate's SARIF and JUnit writers (sarif-om alone is about 0.25 s to import)."""
-    from tapgate.output import junit, sarif  # noqa: F401 - imported for the side effect
-    from tapgate.report import markdown  # noqa: F401
+    """Import and compile what the HTML needs, ahead of the verdict (on a thread beside the engines, by
+    `pdf.prestarted_browser`): Jinja2, the compiled template, the report's view. After the verdict the HTML
+    is the one format the PDF waits for; the others (sarif-om alone is 0.25 s to import) are rendered while
+    Chromium prints, on the other core, so warming them too would only add work beside the engines."""
     from tapgate.report.html import warm_template
 
     warm_template()

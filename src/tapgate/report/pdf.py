@@ -7,8 +7,8 @@ raises `PdfError`. The flags keep it off the network: this runs where there is n
 must never fetch anything.
 
 Speed (issue 5: the report adds under 0.5 s to a gate run): `tapgate check --report-dir` opens
-`prestarted_browser()` before the engines run, so Chromium starts (and the report's Python renderers are
-imported and compiled) while they work; after the verdict only the report's own load and print remain. The
+`prestarted_browser()` before the engines run, so Chromium starts (and the HTML's template is compiled) while
+they work; after the verdict only the report's own load and print remain. The
 page is loaded hidden on screen (`print_only`), so Chromium lays it out for print only. A warm-up print
 was dropped: it cost CPU beside the engines and made the real print no faster. A PDF already printed from
 the same HTML is read back from `pdfcache` instead.
@@ -104,8 +104,8 @@ _label: str | None = None  # the block's `unless_printed` label: the PDF printed
 def prestarted_browser(enabled: bool = True, warm_up: bool = True, unless_printed: str | None = None):
     """Within this block, `html_to_pdf` prints with a Chromium started now, in the background.
 
-    `warm_up` also imports and compiles the report's renderers on a thread meanwhile (Jinja2 and the
-    template, Markdown, SARIF, JUnit: about 0.4 s that would otherwise follow the verdict).
+    `warm_up` also imports Jinja2 and compiles the report's template on a thread meanwhile (about 0.1 s that
+    would otherwise come between the verdict and the start of the print: `tapgate.report.prepare`).
 
     `unless_printed` labels the one report the block will print (a cached gate run: its result's cache key).
     The PDF printed within the block is filed under that label; when a PDF is already filed under it, the
