@@ -53,6 +53,7 @@ def run_check(
             engines_done = side.submit(_run, names, ctx, versions, progress, failed, started)
             side.submit(_settle, ctx.catalog_future, _load_catalog, policies)
             git = side.submit(_git_state, policies.parent)
+            hashes = side.submit(_policy_hashes, policies)  # while the engines run, not after them
             cost = side.submit(_cost_estimate, templates, opts)  # while the engines run, not after them
             for tpl in templates:  # line marks are indexed while the engines run, not after them
                 side.submit(lambda t=tpl: t.spans)
@@ -62,11 +63,12 @@ def run_check(
             catalog = ctx.catalog_future.result()
             runs = engines_done.result()
             git_state = git.result()
+            policy_hashes = hashes.result()
             cost_estimate = cost.result()
         except BaseException:  # bad catalog or waivers, Ctrl-C, SIGTERM: no engine outlives the gate
             kill_running()
             raise
-    loaded = (catalog, register, runs, cost_estimate)
+    loaded = (catalog, register, runs, cost_estimate, policy_hashes)
     return _result(opts, policies, versions, started_at, templates, loaded, git_state)
 
 
@@ -75,7 +77,7 @@ def _result(opts, policies, versions, started_at, templates, loaded, git_state) 
     from tapgate.gate import provenance, verdict, waivers
     from tapgate.model import GateResult
 
-    catalog, register, runs, cost_estimate = loaded
+    catalog, register, runs, cost_estimate, policy_hashes = loaded
     engine_runs = [run for run, _ in runs]
     found = _judged([f for _, found in runs for f in found], engine_runs, opts, catalog, templates)
     waivers.apply_waivers(found, register)
@@ -85,7 +87,7 @@ def _result(opts, policies, versions, started_at, templates, loaded, git_state) 
     hashes = {t.path: t.sha256 for t in templates}
     return GateResult(
         provenance=provenance.build(
-            hashes, policies, opts.command, versions, _options(opts), git_state, started_at
+            hashes, policy_hashes, opts.command, versions, _options(opts), git_state, started_at
         ),
         summary=verdict.summarize(engine_runs, controls, found),
         engines=engine_runs,
@@ -143,6 +145,12 @@ def _load_register(policies: Path):
     from tapgate.gate import waivers
 
     return waivers.load_register(policies / "waivers.yaml", dt.datetime.now(dt.UTC).date())
+
+
+def _policy_hashes(policies: Path) -> dict[str, str]:
+    from tapgate.gate.provenance import policy_hashes
+
+    return policy_hashes(policies)
 
 
 def _git_state(root: Path):

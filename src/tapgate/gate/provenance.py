@@ -51,17 +51,28 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def policy_hashes(policies: Path) -> dict[str, str]:
+    """The rule set's, controls.yaml's and waivers.yaml's hashes (the gate takes them while engines run)."""
+    return {
+        "ruleset_sha256": sha256_tree(policies, ("*.guard", "*.yaml", "*.yml")),
+        "controls_sha256": sha256_file(policies / "controls.yaml"),
+        "waivers_sha256": sha256_file(policies / "waivers.yaml"),
+    }
+
+
 def build(
     templates: dict[str, str],
-    policies: Path,
+    policies: Path | dict[str, str],
     command: str,
     versions: dict[str, str],
     options: dict,
     git: tuple[str | None, bool | None],
     started_at: str,
 ) -> Provenance:
+    """`policies`: the folder, or its policy_hashes taken already."""
     from tapgate.model import Provenance
 
+    hashes = policy_hashes(policies) if isinstance(policies, Path) else policies
     first = next(iter(templates))
     return Provenance(
         template=first if len(templates) == 1 else ", ".join(templates),
@@ -73,8 +84,6 @@ def build(
         finished_at=utc_now(),
         command=command,
         tool_versions=versions,
-        ruleset_sha256=sha256_tree(policies, ("*.guard", "*.yaml", "*.yml")),
-        controls_sha256=sha256_file(policies / "controls.yaml"),
-        waivers_sha256=sha256_file(policies / "waivers.yaml"),
         options=options,
+        **hashes,
     )
