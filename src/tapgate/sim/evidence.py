@@ -113,9 +113,9 @@ class DayEvidence:
     def receipts_agree(self, confirmed: set[str], account: SendAccount) -> bool:
         """Confirmations are exactly the confirmed reports, each with its receipt under its jurisdiction.
         A receipt without a confirmation is allowed only for a report that was sent (its send recorded, or
-        in doubt) and is neither confirmed nor quarantined: Confirm writes the receipts before its
-        transaction, and a Confirm that dies inside it leaves them for the next run (the put is
-        write-once)."""
+        in doubt) and is neither confirmed nor quarantined: Confirm writes the receipts before it records
+        the confirmations, and a Confirm that dies or fails in between leaves them for the next run (the
+        put is write-once)."""
         receipts = {key.rsplit("/", 1)[-1].removesuffix(".json"): key for key in self.s3_receipts}
         misfiled = [
             r

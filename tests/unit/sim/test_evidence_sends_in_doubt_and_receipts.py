@@ -127,7 +127,7 @@ def test_a_rerun_that_sends_nothing_agrees_with_the_earlier_runs_messages():
 
 
 def _crashed_confirm_day(**overrides):
-    """r1 confirmed; r2 delivered, its receipt written, and then Confirm died in its transaction."""
+    """r1 confirmed; r2 delivered, its receipt written, and then Confirm died before its record."""
     args = {
         "jobs": {"r1": "confirmed", "r2": "failed"},
         "deliveries": {"r1": {**SENT, "message_id": "m1"}, "r2": {**SENT, "message_id": "m2"}},
@@ -138,7 +138,7 @@ def _crashed_confirm_day(**overrides):
     return _day(**(args | overrides))
 
 
-def test_a_receipt_left_by_a_confirm_that_died_in_its_transaction_is_allowed():
+def test_a_receipt_left_by_a_confirm_that_died_before_its_record_is_allowed():
     day = _crashed_confirm_day()
     assert day.invariants() == dict.fromkeys(day.invariants(), True)
 
