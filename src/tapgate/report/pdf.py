@@ -8,10 +8,10 @@ must never fetch anything.
 
 Speed (issue 5: the report adds under 0.5 s to a gate run): `tapgate check --report-dir` opens
 `prestarted_browser()` before the engines run, so Chromium starts (and the HTML's template is compiled) while
-they work; after the verdict only the report's own load and print remain. The
-page is loaded hidden on screen (`print_only`), so Chromium lays it out for print only. A warm-up print
-was dropped: it cost CPU beside the engines and made the real print no faster. A PDF already printed from
-the same HTML is read back from `pdfcache` instead.
+they work; after the verdict only the report's own load and print remain. The page is loaded hidden on
+screen (`print_only`), so Chromium lays it out for print only. A warm-up print was dropped: it cost CPU
+beside the engines and made the real print no faster. A PDF already printed from the same HTML is read back
+from `pdfcache` instead.
 """
 
 from __future__ import annotations
