@@ -123,10 +123,13 @@ class Started:
     def __init__(self, engine: str, command: list[str], env: dict[str, str] | None = None) -> None:
         self.engine, self.command, self.started = engine, command, time.monotonic()
         self.proc = _launch(engine, command, env)
+        self._reader = threading.Lock()  # held by whoever reads its pipes: finish, or kill if nobody does
 
     def finish(self, ok_codes: set[int], timeout_s: float) -> EngineOutput:
         """Wait for it (at most timeout_s more); raise EngineError unless it ended with an ok_codes code."""
         engine, proc = self.engine, self.proc
+        if not self._reader.acquire(blocking=False):
+            raise EngineError(engine, "stopped: the rest of its run failed")
         try:
             stdout, stderr = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -142,10 +145,17 @@ class Started:
         return output
 
     def kill(self) -> None:
-        """End it unread (its run is abandoned: another part of the same engine failed)."""
+        """End it (its run is abandoned: another part of the same engine failed). A thread in `finish`
+        then sees it die; if none is reading its pipes, they are read and closed here."""
         with _LIVE_LOCK:
             _LIVE.discard(self.proc)
-        _kill_group(self.proc)
+        if self.proc.returncode is None:  # not reaped yet, so the process group is still its own
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self._reader.acquire(blocking=False):
+            self.proc.communicate()
 
 
 def _launch(engine: str, command: list[str], env: dict[str, str] | None) -> subprocess.Popen:

@@ -92,8 +92,7 @@ class ProjectedRun:
     def _abandon(self) -> None:
         """Kill whatever still runs and drop the projected copies."""
         for started in list(self.launched.values()):
-            if started.proc.poll() is None:
-                started.kill()
+            started.kill()
         self.scratch.cleanup()
 
 
