@@ -51,6 +51,15 @@ def template_database(template: dict[str, Any]) -> str:
     return "postgres"
 
 
+def _execution_status(execution_arn: str) -> str:
+    """The execution's status in moto's Step Functions backend (the one its DescribeExecution reads)."""
+    from moto.stepfunctions.responses import get_backend
+
+    _, _, _, region, account, *_ = execution_arn.split(":")
+    status = get_backend(account, region).describe_execution(execution_arn).status
+    return str(getattr(status, "value", status))
+
+
 def _import_for_deploy() -> None:
     """What the deploy imports first (moto's model map of every CloudFormation type, the executing state
     machine backend): imported here so that it overlaps PostgreSQL's start."""
@@ -257,17 +266,17 @@ class SimStack:
         )["executionArn"]
 
     def wait(self, execution_arn: str, timeout_s: float = EXECUTION_TIMEOUT_S) -> dict[str, Any]:
-        client = self.client("stepfunctions")
+        """DescribeExecution once the execution has ended. Until then the status is read from moto's record
+        of the execution (the backend DescribeExecution answers from): a poll through botocore and moto costs
+        ~2.5 ms of the core the handlers run on, ~400 times in a 2,000-report day."""
         deadline = time.monotonic() + timeout_s
         delay = 0.02
-        while True:
-            described = client.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                return described
+        while _execution_status(execution_arn) == "RUNNING":
             if time.monotonic() > deadline:
                 raise SimulationError(f"execution {execution_arn} still RUNNING after {timeout_s:.0f} s")
             time.sleep(delay)
             delay = min(delay * 1.5, 0.25)
+        return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         client = self.client("stepfunctions")
