@@ -1,8 +1,9 @@
 """evidence.py's invariants judge a faulted day right, built with `tapgate simulate --faults` schedules:
 
 - a send in doubt (`crash-any:DeliverFunction@5`: Deliver dies at its record of the first send, the
-  statement that also claims the next report, after SES accepted the mail): the claim stays `sending` without a message id; `every_send_recorded`,
-  `db_ses_agree` and `none_sent_twice` hold (the claim accounts for that one message). The same message
+  statement that also claims the next report, after SES accepted the mail): the claim stays `sending`
+  without a message id; `every_send_recorded`, `db_ses_agree` and `none_sent_twice` hold (the claim
+  accounts for that one message). The same message
   sent a second time, or a message for a report whose claim is not in doubt, still breaks them;
 - a Confirm that dies at its record, after its receipts (`crash-any:ConfirmFunction@6` with the first send
   rejected): the receipts are written, no confirmation is, the reports are failed with a record;
