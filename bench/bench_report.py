@@ -9,8 +9,8 @@ On a stored GateResult (by default TapStack.json's real result, every finding of
   timed from there: importing the report modules and Jinja2, compiling the template, rendering all three;
 - `warm: markdown`, `warm: html`, `warm: json`: each format again in a process that rendered once;
 - `pdf: one-off Chromium`: start a browser, load, print, close (`tapgate report --format pdf`);
-- `pdf: prestarted Chromium`: only the load and print, in a browser started and warmed up beforehand
-  (what `tapgate check --report-dir` pays after the verdict);
+- `pdf: prestarted Chromium`: only the load and print, in a browser started beforehand (and the CPU of
+  Chromium's start, which a gate run spends beside the engines);
 - `report dir after the verdict`: every file `--report-dir` writes (text, JSON, SARIF, JUnit, Markdown,
   HTML, PDF) through the gate's own code, with the browser prestarted;
 - `pdf: same HTML again`: the PDF read back from the cache (a cached gate re-run).
@@ -47,30 +47,40 @@ from bench_gate import GATE_OK, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 0.5
-# Where the PDF's time went, measured with a DevTools client timing each step and the CPU of Chromium's
-# process tree (`/proc`), on TapStack.json's 41-page report, load average 5-6 on the 2 shared cores.
-FINDINGS = """Where the PDF's time goes (TapStack.json's report, 41 pages; step by step over the DevTools
-pipe with the CPU of Chromium's process tree; load average 5-6, so wall ≈ 2 × CPU):
+# Where the PDF's time goes, measured with a DevTools client (Chromium's own trace events, and the CPU of its
+# process tree from /proc), on TapStack.json's report, load average 4-7 on the 2 shared cores.
+FINDINGS = """Where the PDF's time goes (Chromium's trace of one print, and the CPU of its process tree; load
+average 4-7 on the 2 shared cores, so single figures are noisy and are the minimum of 4-9 alternating runs):
 
-- Before: `chromium --headless --print-to-pdf`, a new full browser per PDF: 8.9 s median (the previous
-  figure of this section). No fixed wait or virtual-time budget is involved: it was the full browser's start
-  (0.5-2 s), the cold first load of the report (1.0-1.7 s: fonts, first layout) and a *tagged* print
-  (1.6-2.0 s for 41 pages, a 2.2 MB file), each stretched by the load.
-- Now: Debian's `chromium-headless-shell` (0.3-0.8 s to start) starts beside the engines and prints a one-page
-  warm-up; the PDF is untagged (same text, 0.6 MB). After the verdict there remain the report's load
-  (0.3-0.5 s, about 0.3 s CPU) and its print (0.9-1.6 s, about 0.8-1.1 s CPU).
-- Tried without a clear gain (each within the noise, about 0.2 s CPU or less): no repeated table headers,
-  no unsplittable rows, no `<wbr>` break hints, no backgrounds, framework views without their rules
-  column, print media emulated before the load, `--single-process`, `--no-zygote`. The print of 41 pages
-  of tables is about 1 s of CPU whatever the CSS; only fewer pages would cut it, and every page carries
-  evidence (matrix, findings, one view per regulation, the evidence appendix).
-- WeasyPrint was not measured: it needs Pango from the system (not installable from PyPI alone) and lays out
-  in Python, slower than Blink for 40 pages of tables.
-- A re-run whose HTML is unchanged (a cached gate run, `tapgate report` of the same result) reads the PDF back
-  from tapgate's cache (`pdf: same HTML again`, `(cached again)`). The first cached run after a fresh one
-  prints with a browser started then (its report says the result came from the cache: a new HTML); what
-  a cached run with `--report-dir` pays besides is loading the result into pydantic and rendering every
-  format."""
+- A print is layout, not pages: `printToPDF` with `pageRanges: "1"` costs 60-70 % of the whole document's
+  print. Chromium lays the document out twice for print (once to read the first page's CSS page size, once
+  to paginate), and the load had laid it out for the screen, and printing lays it out for the screen again
+  afterwards: four full layouts of ~15,000 objects. Painting is not the cost: without backgrounds, rounded
+  badges and cell borders the PDF halves (573 to 294 KB) for the same CPU.
+- Done: the page is loaded hidden on screen (`@media screen { html { display: none } }`, added to the copy
+  Chromium loads; the printed pages are the same, tested): the load's layout and the restore after printing
+  go (load 0.16-0.25 s CPU to 0.04-0.05 s). The cost is linear in content (one section doubled costs 2.2x),
+  and a table costs about 1.5x a list of the same words; so the evidence appendix is one line per rule
+  ("rule engine — Pass 13: resources; Skip 1: ...", its five count columns folded into the line), the
+  framework views link each control to its evidence instead of repeating its rules (they are in the matrix
+  and the appendix), and break hints (`<wbr>`, 3,500 of 8,400 elements) only go into ids longer than 16
+  characters. TapStack.json's stored result: load + print 0.75-1.07 s CPU before, 0.50-0.61 s after
+  (41 to 36 pages, same alternating runs).
+- Dropped: the one-page warm-up print beside the engines (0.1-0.2 s CPU): five fresh browsers each way,
+  the first real print was no faster. Beside the engines there remain Chromium's start (0.2-0.3 s CPU)
+  and compiling the HTML's template (the one format the PDF waits for; SARIF, JUnit and Markdown render
+  after the verdict while Chromium prints on the other core).
+- Tried without a gain: `table-layout: fixed`, the matrix as CSS grid, flex or floats, `preferCSSPageSize`
+  off with A4 given, print media and a print-width viewport emulated before the load, no page margin boxes,
+  no forced page breaks, no repeated table headers, `--font-render-hinting=none`. Earlier: `--single-process`,
+  `--no-zygote`, tagged PDF (half again the print, four times the file).
+- WeasyPrint was not measured: it needs Pango from the system and lays out in Python.
+- Cached runs: a re-run whose HTML is unchanged reads the PDF back (`pdf: same HTML again`, `(cached
+  again)`). The first cached run after a fresh one says the result came from the cache, so its HTML is new
+  and its PDF is printed: its browser now starts at once, while the result is loaded and rendered, and only
+  when no PDF of that cached report was printed before (the PDF cache files it under the result's key; the
+  next hit starts no browser). What a cached run with `--report-dir` pays besides is loading the result into
+  pydantic and rendering every format."""
 COLD = """
 import json, sys, time
 from tapgate.model import GateResult
@@ -122,9 +132,37 @@ def cpu_clocked(action, browser_pid: int) -> tuple[float, float]:
     return wall, time.process_time() - cpu0 + tree_cpu(browser_pid) - tree0
 
 
+AFTER_VERDICT = """
+import json, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from bench_report import cpu_clocked
+from tapgate.gate.session import _write_report_dir
+from tapgate.model import GateResult
+from tapgate.report import pdf
+result = GateResult.model_validate_json(Path(sys.argv[1]).read_text(encoding="utf-8"))
+with pdf.prestarted_browser(), tempfile.TemporaryDirectory() as tmp:
+    pdf._prestarted._ready.join()
+    time.sleep(0.5)  # the template's warm-up thread: beside the engines in a gate run
+    print(json.dumps(cpu_clocked(lambda: _write_report_dir(Path(tmp), result), pdf._prestarted._browser.pid)))
+"""
+
+
+def report_dir_once(result) -> tuple[float, float]:
+    """(wall, CPU of tapgate and Chromium) of every --report-dir file after the verdict, in a fresh process
+    with the browser prestarted, as a gate has it: only the HTML's template is warm, the SARIF, JUnit and
+    Markdown writers are imported after the verdict."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as stored:
+        stored.write(result.model_dump_json())
+        stored.flush()
+        argv = [sys.executable, "-c", AFTER_VERDICT, stored.name, str(Path(__file__).parent)]
+        done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=REPO)
+    wall, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(wall), float(cpu)
+
+
 def pdf_cases(result, round_no: int) -> dict[str, float]:
     """The PDF paths, each on an HTML no earlier run printed (the start time carries the round)."""
-    from tapgate.gate.session import _write_report_dir
     from tapgate.report import pdf, render
 
     def fresh(tag: str):
@@ -133,16 +171,14 @@ def pdf_cases(result, round_no: int) -> dict[str, float]:
         return copy
 
     out = {"pdf: one-off Chromium": clocked(lambda: render(fresh("one-off"), "pdf"))}
-    with pdf.prestarted_browser():
-        pdf._prestarted._ready.join()  # the engines' ~10 s are far longer than the start and warm-up
+    with pdf.prestarted_browser(warm_up=False):
+        pdf._prestarted._ready.join()  # the engines' ~10 s are far longer than the start
         pid = pdf._prestarted._browser.pid
+        out["Chromium's start (beside the engines), CPU"] = tree_cpu(pid)
         wall, cpu = cpu_clocked(lambda: render(fresh("prestarted"), "pdf"), pid)
         out["pdf: prestarted Chromium"], out["pdf: prestarted Chromium, CPU (tapgate + Chromium)"] = wall, cpu
-    with pdf.prestarted_browser(), tempfile.TemporaryDirectory() as tmp:
-        pdf._prestarted._ready.join()
-        pid = pdf._prestarted._browser.pid
-        wall, cpu = cpu_clocked(lambda: _write_report_dir(Path(tmp), fresh("dir")), pid)
-        out["report dir after the verdict"], out["report dir after the verdict, CPU"] = wall, cpu
+    wall, cpu = report_dir_once(fresh("dir"))
+    out["report dir after the verdict"], out["report dir after the verdict, CPU"] = wall, cpu
     again = fresh("prestarted")
     out["pdf: same HTML again"] = clocked(lambda: render(again, "pdf"))
     return out
