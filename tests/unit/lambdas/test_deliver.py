@@ -203,3 +203,14 @@ def test_a_failed_joint_statement_records_and_claims_each_alone(
     assert seen[:4] == ["claim", "record+claim", "record", "claim"]
     rows = platform.query("SELECT status, message_id FROM deliveries")
     assert {r["status"] for r in rows} == {"sent"} and all(r["message_id"] for r in rows)
+
+
+def test_a_report_twice_in_a_batch_is_sent_once(pipeline, platform, lambda_context):
+    (validated,) = pipeline.validate()
+    first = validated["valid"][0]
+    out = deliver.lambda_handler(validated | {"valid": [first, first]}, lambda_context)
+    assert [d["report_id"] for d in out["delivered"]] == [first["report_id"]] * 2 and out["failed"] == []
+    assert out["delivered"][0]["message_id"] == out["delivered"][1]["message_id"]
+    assert len(sent_messages()) == 1
+    (row,) = platform.query("SELECT status, message_id FROM deliveries")
+    assert row == {"status": "sent", "message_id": out["delivered"][0]["message_id"]}
