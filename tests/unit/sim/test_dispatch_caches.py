@@ -207,3 +207,65 @@ def test_moto_ids_keep_their_shape_and_their_seed():
     assert first == again
     assert len(first[0]) == 32 and set(first[0]) <= set("0123456789abcdef")
     assert len(first[1]) == 16 and first[1] == first[1].lower() and first[1].isalnum()
+
+
+def _random_json(rng: random.Random, depth: int = 0):
+    roll = rng.random()
+    if depth > 4 or roll < 0.4:
+        return rng.choice([None, True, False, 0, -7, 2**70, 1.5, float("inf"), "", "x", "é€"])
+    if roll < 0.7:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return {f"k{rng.randint(0, 9)}": _random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def test_json_deepcopy_is_deepcopys_answer():
+    import copy
+
+    from tapgate.sim.dispatch import json_deepcopy
+
+    rng = random.Random(3)
+    for _ in range(500):
+        value = _random_json(rng)
+        copied = json_deepcopy(value)
+        assert copied == copy.deepcopy(value) and repr(copied) == repr(value)
+        if isinstance(value, dict | list) and value:
+            assert copied is not value
+    shared = {"ids": ["a", "b"]}
+    value = {"one": shared, "two": shared, "list": [shared["ids"], shared["ids"]]}
+    copied = json_deepcopy(value)
+    assert copied["one"] is copied["two"] and copied["list"][0] is copied["list"][1] is copied["one"]["ids"]
+    assert copied["one"] is not shared
+    copied["one"]["ids"].append("c")
+    assert shared["ids"] == ["a", "b"]  # a copy, not a view
+
+
+def test_json_deepcopy_leaves_other_values_to_deepcopy():
+    import copy
+    import datetime as dt
+    from collections import OrderedDict
+
+    from tapgate.sim.dispatch import json_deepcopy
+
+    inner = [1]
+    value = {
+        "when": dt.datetime(2026, 11, 27),
+        "pair": (inner, inner),
+        "ordered": OrderedDict(a=[2]),
+        "raw": b"x",
+    }
+    copied = json_deepcopy(value)
+    assert copied == copy.deepcopy(value)
+    assert type(copied["ordered"]) is OrderedDict and copied["ordered"]["a"] is not value["ordered"]["a"]
+    assert copied["pair"][0] is copied["pair"][1] and copied["pair"][0] is not inner
+
+
+def test_the_interpreter_copies_through_json_deepcopy_only_while_on():
+    from moto.stepfunctions.parser.asl.eval import states
+
+    from tapgate.sim.dispatch import json_deepcopy
+
+    with moto_dispatch_cached():
+        assert states.copy.deepcopy is json_deepcopy
+    import copy
+
+    assert states.copy is copy
