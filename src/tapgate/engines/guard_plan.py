@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tapgate.engines.guard_types import Full, readable_types, regex_count
+from tapgate.engines.guard_types import Full, classify_text
 
 RULE_SUFFIXES = (".guard", ".ruleset")
 # The cost model, fitted on TapStack.json with cfn-guard 3.1.1 (docs/gate.md): a rule file costs about
@@ -54,10 +54,10 @@ def classify(files: list[Path]) -> tuple[dict[Path, frozenset[str] | None], dict
         digest = hashlib.sha256(text.encode()).hexdigest()
         entry = cached.get(digest)
         if not isinstance(entry, dict):
-            readable = readable_types(text)
+            readable, regexes = classify_text(text)
             entry = fresh[digest] = {
                 "types": None if isinstance(readable, Full) else sorted(readable),
-                "weight": 1 + REGEX_WEIGHT * (regex_count(text) > 0),
+                "weight": 1 + REGEX_WEIGHT * (regexes > 0),
             }
         types[path] = None if entry["types"] is None else frozenset(entry["types"])
         weights[path] = float(entry["weight"])

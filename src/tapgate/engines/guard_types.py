@@ -71,6 +71,19 @@ def readable_types(text: str) -> frozenset[str] | Full:
         return Full(str(why))
 
 
+def classify_text(text: str) -> tuple[frozenset[str] | Full, int]:
+    """readable_types(text) and regex_count(text), from one tokenization."""
+    try:
+        tokens = tokenize(text)
+    except Unclassifiable as why:
+        return Full(str(why)), 0
+    regexes = sum(tok.kind == "re" for tok in tokens)
+    try:
+        return _Classifier(tokens).types(), regexes
+    except Unclassifiable as why:
+        return Full(str(why)), regexes
+
+
 def regex_count(text: str) -> int:
     """How many regex literals the file holds (0 if it cannot be read)."""
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tapgate.engines.guard_plan import plan, project
-from tapgate.engines.guard_types import Full, readable_types
+from tapgate.engines.guard_types import Full, classify_text, readable_types, regex_count
 
 REPO = Path(__file__).parents[3]
 SUPPRESSION = """
@@ -106,6 +106,14 @@ def test_every_project_rule_file_is_classified() -> None:
     }
     full = {stem: why for stem, why in classified.items() if isinstance(why, Full)}
     assert full == {}
+
+
+def test_one_tokenization_classifies_as_the_two_functions_do() -> None:
+    """guard_plan classifies with classify_text: the same types (or Full reason) and regex count."""
+    texts = [p.read_text() for p in (REPO / "policies" / "guard").rglob("*.guard")]
+    texts += ["rule r { Resources.*[ Type == /x/ ] }", 'let s = "Resources"', "rule r { << }", "let x = 'a"]
+    for text in texts:
+        assert classify_text(text) == (readable_types(text), regex_count(text))
 
 
 def test_projection_keeps_every_other_section_and_only_the_types() -> None:
