@@ -320,10 +320,12 @@ def added_line(gate: dict[str, list[tuple]], plain: str, with_dir: str) -> str:
     else:
         spread = f"{min(walls):+.2f} to {max(walls):+.2f} s"
         verdict = f"not shown: the rounds' wall differences spread from {spread}"
+    noisy = max(cpus) - min(cpus) > 2 * TARGET_S  # the engines' own CPU varies by more than that
     return (
         f"`{with_dir}` over `{plain}`: {wall:+.2f} s wall, {cpu:+.2f} s CPU (medians of per-round"
-        f" differences), so at least {floor:.2f} s of wall on {cores} otherwise idle cores;"
-        f" target < {TARGET_S} s: {verdict}"
+        f" differences), so at least {floor:.2f} s of wall on {cores} otherwise idle cores"
+        + (f" (CPU differences spread from {min(cpus):+.2f} to {max(cpus):+.2f} s)" if noisy else "")
+        + f"; target < {TARGET_S} s: {verdict}"
     )
 
 
@@ -338,7 +340,16 @@ def verdict_lines(times: dict[str, list[float]], gate: dict[str, list[tuple]], b
         cpu = statistics.median(times["report dir after the verdict, CPU"])
         lines.append(
             f"every --report-dir file after the verdict, Chromium prestarted: {after:.3f} s wall,"
-            f" {met(after)}; {cpu:.3f} s of CPU (tapgate and Chromium), about the wall time when idle"
+            f" {met(after)}; {cpu:.3f} s of CPU (tapgate and Chromium, which print and render at the same"
+            " time: on idle cores the wall time is between half of that and all of it)"
+        )
+        start = statistics.median(times["Chromium's start (beside the engines), CPU"])
+        cores = os.cpu_count() or 1
+        total = start / cores + after
+        lines.append(
+            f"from its parts: Chromium's start {start:.2f} s CPU beside the engines (which keep the {cores}"
+            f" cores busy: about {start / cores:.2f} s of wall) + every file after the verdict {after:.2f} s"
+            f" = about {total:.2f} s added to a fresh gate run under this load, {met(total)}"
         )
     lines += [added_line(gate, plain, with_dir) for plain, with_dir in COMPARED if gate]
     if busy:
