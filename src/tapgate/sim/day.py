@@ -80,14 +80,20 @@ class BusinessDay:
         return self.spec.business_date
 
     def __enter__(self) -> BusinessDay:
-        from tapgate.sim import seed as seeding
+        from tapgate.sim.seed_worker import SeedWorker
 
         self.started = time.monotonic()
-        self.stack.__enter__()
+        # the seed is generated on the second core while PostgreSQL starts and the stack deploys (Python
+        # on this core); its rows need db_init's schema, so they are inserted once the deploy is done
+        worker = SeedWorker(self.spec)
+        try:
+            self.stack.__enter__()
+        except BaseException:
+            worker.close()
+            raise
         try:
             with self.stack._stage("seed"):
-                self.seeded = seeding.generate_seed(self.spec)
-                seeding.insert_with_psycopg(self.stack.postgres.dsn, self.seeded)
+                self.seeded = worker.insert(self.stack.postgres.dsn)
         except BaseException:
             self.stack.__exit__(None, None, None)
             raise
