@@ -33,7 +33,7 @@ HISTORY, CONCURRENCY, SES, DATA_API, WINDOW = (
 MODEL = {
     "seconds_per_report": {"generate": 0.30, "validate": 0.05, "deliver": 0.25, "confirm": 0.05},
     "invoke_overhead_s": 0.10,  # per Lambda task, incl. the state transition
-    "ses_send_s": 0.10,  # one SendRawEmail round trip
+    "ses_send_s": 0.10,  # one SES v2 SendEmail round trip
     "data_api_call_s": 0.05,  # one ExecuteStatement round trip
     "statements_per_acu_second": 50,
     "distributed_map_default_concurrency": 10_000,
