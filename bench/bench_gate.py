@@ -74,7 +74,8 @@ What the profiles showed (cProfile, python -X importtime, user+system time per p
   ~0.04 s); waivers.yaml is read by libyaml like controls.yaml; a run with nothing failing prints its
   headline without importing rich when rich would print the same bytes (property-tested); under --no-cache
   the cache key and the policies' provenance hashes are taken while the engines run, not before or after
-  them; the objects are frozen at exit, so the interpreter's last collection skips them (~0.04 s CPU).
+  them; the cyclic collector is paused for the run (~0.05 s CPU) and the objects are frozen at exit, so
+  the interpreter's last collection skips them (~0.04 s CPU).
   What is left in cfn-guard: ~20 ms per process is cfn-guard 3.1.1 compiling its case converters'
   singularisation regexes at the first missing key (a suppression filter's `Metadata` lookup); the rest
   is its rules walking their data.
