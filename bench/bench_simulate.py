@@ -30,13 +30,14 @@ HEADING = "Simulation"
 # What the profiles showed and what was changed (the measured figures above it are the script's own).
 FINDINGS = """### Where the time goes
 
-- The handlers are most of the CPU; almost 90 % of a handler's time is inside botocore and moto (a handler
-  profile of a 100-report day: 869 calls, 9 a report; S3 puts ~35 %, the Data API ~25 %, SES ~20 %). What
+- The handlers are most of the CPU; almost 90 % of a handler's time is inside botocore and moto (7.2 AWS
+  calls a report since 2026-11-28, 8.6 before and 9 on 2026-11-27: `bench/bench_handler_calls.py`). What
   is left per call is spread thin: botocore serialising, signing and parsing, moto building a werkzeug
   request, routing and answering; SES's MIME parse of each message.
-- Everything runs on one core: handlers are Python holding the GIL and moto's state lives in the process,
-  so batches in threads would only overlap PostgreSQL's share (a few percent). moto ignores the Map's
-  `MaxConcurrency` in any case.
+- Everything runs on one core: moto's Distributed Map starts up to `MaxConcurrency` (10) batch workers on
+  threads, but the harness runs one handler at a time (its runtime lock: a handler's environment, stdout
+  capture and fault counters are per process), and in threads they would only overlap PostgreSQL's share
+  (a few percent): handlers are Python holding the GIL, and moto's state lives in the process.
 - Outside the handlers: deploy (create_stack, what moto drops, db_init) ~7 s on a quiet machine, seed
   ~5-7 s, imports; the evidence stage reads S3's versions and SES's messages from moto's stores and the
   rows with seven queries (it listed versions through the API before: moto deep-copies the whole bucket
