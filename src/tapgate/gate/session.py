@@ -11,7 +11,7 @@ from tapgate import __version__
 from tapgate.engines.versions import binary_identity, binary_version, python_engine_version
 from tapgate.errors import EngineError, InputError, UsageError
 from tapgate.gate import cache
-from tapgate.gate.options import REPORT_DIR_FORMATS, CheckOptions, find_policies
+from tapgate.gate.options import CheckOptions, find_policies
 
 
 def check_session(opts: CheckOptions) -> int:
@@ -163,34 +163,10 @@ def _write(output: str | None, content: bytes) -> None:
 
 
 def _write_report_dir(directory: Path, result) -> None:
-    from tapgate.errors import TapgateError
-    from tapgate.output import extension, render
-    from tapgate.report.pdf import BackgroundPdf
+    from tapgate.report import write_report_dir
 
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"--report-dir {directory}: cannot create: {err.strerror or err}") from None
-    problems = (TapgateError, ImportError, NotImplementedError, ValueError)
-    try:  # rendered once: written as gate.html and printed as gate.pdf
-        html: bytes | Exception = render(result, "html")
-    except problems as err:
-        html = err
-    # Chromium prints while the other formats are rendered here
-    pdf = BackgroundPdf(html.decode()) if isinstance(html, bytes) else None
-    for fmt in REPORT_DIR_FORMATS:
-        try:
-            if fmt in ("html", "pdf") and isinstance(html, Exception):
-                raise html
-            content = pdf.result() if fmt == "pdf" else html if fmt == "html" else render(result, fmt)
-        except problems as err:
-            print(f"tapgate: warning: {fmt} report not written: {err}", file=sys.stderr)
-            continue
-        target = directory / f"gate.{extension(fmt)}"
-        try:
-            target.write_bytes(content)
-        except OSError as err:
-            raise UsageError(f"{target}: cannot write: {err.strerror or err}") from None
+    for warning in write_report_dir(result, directory).warnings:
+        print(f"tapgate: warning: {warning}", file=sys.stderr)
 
 
 def _interrupt_on_sigterm() -> None:

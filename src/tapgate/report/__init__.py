@@ -59,22 +59,42 @@ class Written:
 
 def write_report_dir(result: GateResult, directory: str | Path) -> Written:
     """Every format `tapgate check --report-dir` writes, under the same names (gate.md, gate.html, gate.pdf,
-    gate.json, gate.sarif, gate.xml, gate.txt). A PDF renderer missing or failing is a warning only."""
-    from tapgate.errors import TapgateError
+    gate.json, gate.sarif, gate.xml, gate.txt), for the gate and for `tapgate report --report-dir`.
+
+    The HTML is rendered once: written as gate.html and printed as gate.pdf by Chromium on a thread (the
+    gate's prestarted browser, else a one-off one) while the other formats are rendered here. A format that
+    cannot be rendered (no PDF renderer, a failed print) is a warning and the others are still written; a
+    folder that cannot be made or a file that cannot be written is a one-line `UsageError`."""
+    from tapgate.errors import TapgateError, UsageError
     from tapgate.gate.options import REPORT_DIR_FORMATS
     from tapgate.output import extension
     from tapgate.output import render as render_any
+    from tapgate.report.pdf import BackgroundPdf
 
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--report-dir {out}: cannot create: {err.strerror or err}") from None
+    problems = (TapgateError, ImportError, NotImplementedError, ValueError)
+    try:
+        html: bytes | Exception = render_any(result, "html")
+    except problems as err:
+        html = err
+    pdf = BackgroundPdf(html.decode()) if isinstance(html, bytes) else None
     written = Written()
     for fmt in REPORT_DIR_FORMATS:
         try:
-            content = render_any(result, fmt)
-        except TapgateError as err:  # PdfUnavailable, PdfError: the other formats still get written
+            if fmt in ("html", "pdf") and isinstance(html, Exception):
+                raise html
+            content = pdf.result() if fmt == "pdf" else html if fmt == "html" else render_any(result, fmt)
+        except problems as err:
             written.warnings.append(f"{fmt} report not written: {err}")
             continue
         target = out / f"gate.{extension(fmt)}"
-        target.write_bytes(content)
+        try:
+            target.write_bytes(content)
+        except OSError as err:
+            raise UsageError(f"{target}: cannot write: {err.strerror or err}") from None
         written.files.append(target)
     return written

@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--report-dir",
         metavar="DIR",
-        help="write every format (report.md, report.html, report.pdf, result.json)",
+        help="write every format check --report-dir writes (gate.md .html .pdf .json .sarif .xml .txt)",
     )
     parser.set_defaults(func=run_report)
 
