@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from _common import BENCHMARKS_DOC, REPO, describe_machine, measured_lines, write_docs_section
@@ -138,9 +139,12 @@ def gate_cases(snap: Path, template: Path) -> dict[str, tuple[list[str], dict[st
     }
 
 
-def timed(argv: list[str], env: dict[str, str], ok: set[int], cwd: Path) -> tuple[float, float]:
+def timed(
+    argv: list[str], env: dict[str, str], ok: set[int], cwd: Path, after: Callable[[], object] | None = None
+) -> tuple[float, float]:
     """(wall s, CPU s of the process and its children): CPU is the work done, which load from elsewhere
-    barely changes; wall is what a user waits."""
+    barely changes; wall is what a user waits. `after` runs once the process ended, before its children's
+    CPU is read (bench_report reaps the Chromium renderers a gate leaves, so their CPU counts)."""
     cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
@@ -152,6 +156,8 @@ def timed(argv: list[str], env: dict[str, str], ok: set[int], cwd: Path) -> tupl
         check=False,
     )
     elapsed = time.perf_counter() - started
+    if after is not None:
+        after()
     if done.returncode not in ok:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
         raise SystemExit(f"bench: {argv[0]} ... exited {done.returncode}: {tail[0]}")

@@ -34,7 +34,6 @@ import argparse
 import ctypes
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ import time
 from pathlib import Path
 
 from _common import describe_machine, measured_lines, publish, spread_cells
-from bench_gate import GATE_OK, snapshot
+from bench_gate import GATE_OK, snapshot, timed
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 0.5
@@ -224,28 +223,10 @@ def reap_orphans(deadline_s: float = 2.0) -> None:
             time.sleep(0.01)
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def gate_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """(wall, CPU) of one gate run and every process under it."""
-    cpu_before, started = children_cpu(), time.perf_counter()
-    done = subprocess.run(
-        argv,
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    reap_orphans()
-    if done.returncode not in GATE_OK:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        raise SystemExit(f"bench: tapgate check exited {done.returncode}: {tail[0]}")
-    return wall, children_cpu() - cpu_before
+    """(wall, CPU) of one gate run and every process under it, the renderers its kill of Chromium orphans
+    included."""
+    return timed(argv, env, GATE_OK, cwd, after=reap_orphans)
 
 
 def gate_rounds(template: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
