@@ -147,13 +147,3 @@ class Database:
             "VALUES (:actor, :action, :report_id, :run_id, :detail)",
             {"actor": actor, "action": action, "report_id": report_id, "run_id": run_id, "detail": detail},
         )
-
-    def audit_many(self, actor: str, action: str, events: list[tuple[str | None, str | None, dict]]) -> None:
-        self.batch(
-            "INSERT INTO audit_events (actor, action, report_id, run_id, detail) "
-            "VALUES (:actor, :action, :report_id, :run_id, :detail)",
-            [
-                {"actor": actor, "action": action, "report_id": r, "run_id": run, "detail": d}
-                for r, run, d in events
-            ],
-        )
