@@ -5,17 +5,17 @@ carries, so a send the database never recorded is still seen)."""
 from __future__ import annotations
 
 import datetime as dt
-import email
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tapgate.sim.evidence import FINAL_STATUSES, ses_message_ids, ses_report_ids
+from tapgate.sim.evidence import REPORT_ID_HEADER as REPORT_ID_HEADER  # the scenarios rewrite it
+
 # Weekdays after the default business date: each scenario gets its own, so scenarios never share reports.
 _FIRST = dt.date(2026, 11, 30)
 _weekdays = (d for d in (_FIRST + dt.timedelta(days=n) for n in itertools.count()) if d.weekday() < 5)
-REPORT_ID_HEADER = "X-TapStack-Report-Id"  # lambdas/tapcommon/mail.py sets it on every message
-FINAL = ("confirmed", "quarantined", "failed")
 
 
 @dataclass
@@ -30,12 +30,6 @@ class FaultRun:
     faults: list[Any] = field(default_factory=list)  # the injected faults (tapgate.sim.faults.Injected)
 
 
-def _ses_backend(stack: Any) -> Any:
-    from moto.ses.models import ses_backends
-
-    return ses_backends[stack.deployment.resolver.account][stack.deployment.region]
-
-
 def run_with_faults(day: Any, ordinals: dict[str, set[int]], reports: int = 30) -> FaultRun:
     business_date = next(_weekdays)
     data = day.add_day(business_date, reports)
@@ -46,7 +40,7 @@ def run_date(day: Any, business_date: dt.date, ordinals: dict[str, set[int]], da
     """Run `business_date` (already seeded) under the fault schedule `ordinals`."""
     day.faults.reset(ordinals)
     retries_from = len(day.stack.clock.retries)
-    ses_from = len(_ses_backend(day.stack).sent_messages)
+    ses_from = len(ses_message_ids(day.stack))
     outcome = day.run(business_date)
     result = day.result(outcome)
     injected, faults = day.faults.counts(), list(day.faults.injected)
@@ -57,12 +51,8 @@ def run_date(day: Any, business_date: dt.date, ordinals: dict[str, set[int]], da
 
 def sends(day: Any, since: int) -> list[tuple[str, str]]:
     """(message id, report id) of every message SES accepted from index `since` on."""
-    out = []
-    for message in _ses_backend(day.stack).sent_messages[since:]:
-        raw = getattr(message, "raw_data", None)
-        report_id = email.message_from_string(raw).get(REPORT_ID_HEADER) if raw else None
-        out.append((message.id, report_id or f"unknown:{message.id}"))
-    return out
+    messages = list(ses_report_ids(day.stack).items())[since:]
+    return [(message_id, report_id or f"unknown:{message_id}") for message_id, report_id in messages]
 
 
 def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final: bool = True) -> list[str]:
@@ -85,7 +75,7 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
     recorded = ev.deliveries
     in_doubt, records = ev.in_doubt(), ev.failure_records()  # evidence.py's one definition
     failed_with_record = {r for r, s in final.items() if s == "failed" and r in records}
-    left_for_next_run = set() if must_be_final else {r for r, s in final.items() if s not in FINAL}
+    left_for_next_run = set() if must_be_final else {r for r, s in final.items() if s not in FINAL_STATUSES}
     doubt_accounted = in_doubt & (failed_with_record | left_for_next_run)
     messages = sends(day, run.ses_from if since is None else since)
     twice = [r for r, n in Counter(r for _, r in messages).items() if n > 1]
@@ -100,7 +90,7 @@ def unaccounted(day: Any, run: FaultRun, since: int | None = None, must_be_final
     for report_id, status in final.items():
         if status == "failed" and report_id not in failed_with_record:
             problems.append(f"failed without a record: {report_id}")
-        elif must_be_final and status not in FINAL:
+        elif must_be_final and status not in FINAL_STATUSES:
             problems.append(f"not final: {report_id} {status} (deliveries: {recorded.get(report_id)})")
     return problems
 
