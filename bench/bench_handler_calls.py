@@ -4,10 +4,10 @@ TapStack.json against those of an earlier revision, on the same (current) harnes
     python bench/bench_handler_calls.py [--reports 200] [--base REV] [--rounds 3]
 
 Each round runs one day per tree, alternating, each in its own process (moto's backends are process-wide).
-Calls are counted in botocore's `_make_api_call` on the handler thread while a handler runs, so they are
-exact; CPU is the runtime's thread CPU per handler, which contention inflates: compare medians of rounds
-taken together. `--base` takes lambdas/ and TapStack.json from `git archive REV` (nothing in the working
-tree changes). Not a test: nothing here asserts a figure.
+Calls are counted in botocore's `_make_api_call` on the handler thread while a handler runs (the runtime's
+`current`), so they are exact; CPU is the runtime's thread CPU per handler, which contention inflates:
+compare medians of rounds taken together. `--base` takes lambdas/ and TapStack.json from `git archive REV`
+(nothing in the working tree changes). Not a test: nothing here asserts a figure.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 HANDLERS = ("GenerateFunction", "ValidateFunction", "DeliverFunction", "ConfirmFunction")
@@ -33,30 +32,23 @@ def one_day(tree: Path, reports: int) -> dict:
 
     from tapgate.sim.day import BusinessDay
 
-    current: dict = {"fn": None, "thread": None}
     calls: collections.Counter = collections.Counter()
     real = botocore.client.BaseClient._make_api_call
+    day = BusinessDay(reports=reports, template=tree / "TapStack.json", lambdas=tree / "lambdas")
+    running = day.stack.runtime.current  # thread-local: .function is the handler running on this thread
 
     def counted(self, operation, params):
-        if current["fn"] and threading.get_ident() == current["thread"]:
-            calls[current["fn"]] += 1
+        function = getattr(running, "function", None)
+        if function:
+            calls[function] += 1
         return real(self, operation, params)
 
     botocore.client.BaseClient._make_api_call = counted
-    with BusinessDay(reports=reports, template=tree / "TapStack.json", lambdas=tree / "lambdas") as day:
-        expire = day.stack.runtime.before_invoke
-
-        def before(function):
-            current["fn"] = getattr(function, "function_name", str(function))
-            current["thread"] = threading.get_ident()
-            return expire(function) if expire else None
-
-        day.stack.runtime.before_invoke = before
+    with day:
         result = day.result(day.run())
-    by_handler = {name.rsplit("-", 1)[-1]: n for name, n in calls.items()}
     return {
         "ok": result["ok"],
-        "calls": {h: round(by_handler.get(h, 0) / reports, 2) for h in HANDLERS},
+        "calls": {h: round(calls[h] / reports, 2) for h in HANDLERS},
         "cpu_ms": {
             h: round(result["invocations"][h]["cpu_seconds"] / reports * 1000, 2)
             for h in HANDLERS
