@@ -30,17 +30,14 @@ def check_session(opts: CheckOptions) -> int:
     from tapgate.gate.check import run_check
     from tapgate.gate.progress import engine_progress
 
-    keys = [key] if key else []
-
     def key_beside_engines() -> None:
-        if not keys:
-            keys.append(_key(opts, policies, versions))
+        nonlocal key
+        key = key or _key(opts, policies, versions)
 
     _interrupt_on_sigterm()
     with _pdf_browser(opts):  # --report-dir: the PDF's Chromium starts beside the engines; killed on exit
         with engine_progress(opts.engine_names()) as progress:
             result = run_check(opts, policies, versions, progress, key_beside_engines)
-        key = keys[0]
         result.provenance.cache_key = key
         _report_engine_errors(result)
         if key and result.summary.exit_code != 3:
