@@ -50,7 +50,7 @@ def run_check(
         try:
             failed = _attach_pack(names, ctx, opts.control_tower)
             started = start_engines(names, ctx)
-            engines_done = side.submit(_run, names, ctx, versions, progress, failed, started)
+            engines_done = side.submit(run_engines, names, ctx, versions, progress, started)
             side.submit(_settle, ctx.catalog_future, _load_catalog, policies)
             git = side.submit(_git_state, policies.parent)
             hashes = side.submit(_policy_hashes, policies)  # while the engines run, not after them
@@ -61,7 +61,7 @@ def run_check(
                 after_launch()
             register = _load_register(policies)
             catalog = ctx.catalog_future.result()
-            runs = engines_done.result()
+            runs = failed + engines_done.result()
             git_state = git.result()
             policy_hashes = hashes.result()
             cost_estimate = cost.result()
@@ -192,12 +192,6 @@ def _attach_pack(names: list[str], ctx: EngineContext, control_tower: bool) -> l
         raise UsageError("--control-tower runs inside the cfn-guard engine: do not leave it out")
     problem = attach_control_tower(ctx)
     return [(problem, [])] if problem is not None else []
-
-
-def _run(
-    names: list[str], ctx: EngineContext, versions: dict, progress, failed: list, started: dict
-) -> list[tuple[EngineRun, list[Finding]]]:
-    return failed + run_engines(names, ctx, versions, progress, started)
 
 
 def attach_control_tower(ctx: EngineContext) -> EngineRun | None:
