@@ -65,10 +65,7 @@ class Unclassifiable(Exception):
 
 def readable_types(text: str) -> frozenset[str] | Full:
     """The resource types the rule file can read, or Full(reason) if it may read any resource."""
-    try:
-        return _Classifier(tokenize(text)).types()
-    except Unclassifiable as why:
-        return Full(str(why))
+    return classify_text(text)[0]
 
 
 def classify_text(text: str) -> tuple[frozenset[str] | Full, int]:
