@@ -259,8 +259,7 @@ class PdfPrinter:
             raise PdfError("PDF rendering failed: headless Chromium wrote no PDF")
         return pdf
 
-    def _print(self, html: str, deadline: float | None = None) -> bytes:
-        deadline = deadline or self._deadline
+    def _print(self, html: str, deadline: float) -> bytes:
         self._pages += 1
         page = self._browser.root / f"page-{self._pages}.html"
         page.write_text(print_only(html), encoding="utf-8")
