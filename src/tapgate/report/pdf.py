@@ -119,19 +119,16 @@ def prestarted_browser(enabled: bool = True, warm_up: bool = True, unless_printe
     if unless_printed and pdfcache.labelled(unless_printed):
         chromium = None
     _label = unless_printed
-    if chromium is None or _prestarted is not None:
-        try:
-            yield
-        finally:
-            _label = None
-            _join(warming)
-        return
-    printer = _prestarted = PdfPrinter(chromium)
+    printer = None
+    if chromium is not None and _prestarted is None:
+        printer = _prestarted = PdfPrinter(chromium)
     try:
         yield
     finally:
-        _prestarted, _label = None, None
-        printer.close()
+        _label = None
+        if printer is not None:
+            _prestarted = None
+            printer.close()
         _join(warming)
 
 
