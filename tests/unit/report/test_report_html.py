@@ -136,9 +136,11 @@ def test_framework_views_link_each_control_to_its_evidence(failing):
 
 
 def test_chromium_loads_the_page_hidden_on_screen_only():
-    from tapgate.report.pdf import SCREEN_HIDDEN, print_only
+    from tapgate.report.pdf import COUNTING_HIDDEN, SCREEN_HIDDEN, print_only
 
     html = "<!DOCTYPE html><html><head><style>p{}</style></head><body><p>x</p></body></html>"
-    assert print_only(html) == html.replace("</head>", SCREEN_HIDDEN + "</head>")
+    assert print_only(html) == html.replace("</head>", SCREEN_HIDDEN + COUNTING_HIDDEN + "</head>")
+    assert print_only(html, skip_counting=False) == html.replace("</head>", SCREEN_HIDDEN + "</head>")
     assert "@media screen" in SCREEN_HIDDEN and "print" not in SCREEN_HIDDEN
+    assert "@media print and (orientation: landscape)" in COUNTING_HIDDEN  # never the portrait paper printed
     assert print_only("<p>no head</p>") == "<p>no head</p>"

@@ -71,3 +71,54 @@ def test_hiding_the_page_on_screen_changes_nothing_printed(failing, chromium, tm
     assert _text(hidden, tmp_path) == _text(shown, tmp_path)
     page_sizes = re.compile(rb"/MediaBox\s*\[[^\]]*\]")
     assert page_sizes.findall(hidden) == page_sizes.findall(shown)
+
+
+def _spy_on_loads(monkeypatch) -> list[str]:
+    """The HTML of every page Chromium loads to print, in order."""
+    printed: list[str] = []
+    load_and_print = pdf.PdfPrinter._load_and_print
+
+    def spied(self, html, deadline):
+        printed.append(html)
+        return load_and_print(self, html, deadline)
+
+    monkeypatch.setattr(pdf.PdfPrinter, "_load_and_print", spied)
+    return printed
+
+
+def test_a_chromium_whose_printing_pass_is_landscape_still_prints_the_report(
+    failing, chromium, tmp_path, monkeypatch
+):
+    """The counting pass's rule hides the report in a landscape viewport: were the printing pass's viewport
+    landscape too (here: landscape paper), the PDF would be one blank page, and the report is printed again
+    without the rule."""
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    expected = render(failing, "pdf")
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "another-empty-cache"))
+    landscape = {**pdf.PRINT_SETTINGS, "paperWidth": 11.69, "paperHeight": 8.27}
+    monkeypatch.setattr(pdf, "PRINT_SETTINGS", landscape)
+    printed = _spy_on_loads(monkeypatch)
+    again = render(failing, "pdf")
+    assert [pdf.COUNTING_HIDDEN in html for html in printed] == [True, False]
+    assert pdf.page_count(again) == pdf.page_count(expected) > 1
+    assert _text(again, tmp_path) == _text(expected, tmp_path)
+
+
+def test_the_counting_pass_rule_saves_a_layout_and_changes_nothing_printed(
+    failing, chromium, tmp_path, monkeypatch
+):
+    printed = _spy_on_loads(monkeypatch)
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    skipped = render(failing, "pdf")
+    assert (
+        len(printed) == 1 and pdf.COUNTING_HIDDEN in printed[0]
+    )  # printed once: the rule hid nothing it prints
+    monkeypatch.setenv("TAPGATE_CACHE_DIR", str(tmp_path / "another-empty-cache"))
+    with_counting = pdf.print_only
+    monkeypatch.setattr(
+        pdf, "print_only", lambda html, skip_counting=True: with_counting(html, skip_counting=False)
+    )
+    counted = render(failing, "pdf")
+    assert _text(skipped, tmp_path) == _text(counted, tmp_path)
+    page_sizes = re.compile(rb"/MediaBox\s*\[[^\]]*\]")
+    assert page_sizes.findall(skipped) == page_sizes.findall(counted)
