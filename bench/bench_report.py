@@ -46,33 +46,53 @@ from bench_gate import GATE_OK, snapshot, timed
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 0.5
-# Where the PDF's time goes, measured with a DevTools client (Chromium's own trace events, and the CPU of its
-# process tree from /proc), on TapStack.json's report, load average 4-7 on the 2 shared cores.
-FINDINGS = """Where the PDF's time goes (Chromium's trace of one print, and the CPU of its process tree; load
-average 4-7 on the 2 shared cores, so single figures are noisy and are the minimum of 4-9 alternating runs):
+FINDINGS = """Where the PDF's time goes: Chromium's own trace of one print (`Tracing.start` over the DevTools
+pipe; thread CPU of the renderer's main thread) and the CPU of its process tree, by ad-hoc scripts on a
+prestarted `PdfPrinter`. The 2 cores are shared (load average 2-4 during these runs), so run-to-run noise is
+about 15 %: figures are medians of 7-9 alternating prints of the same HTML (TapStack.json's stored result).
 
-- A print is layout, not pages: `printToPDF` with `pageRanges: "1"` costs 60-70 % of the whole document's
-  print. Chromium lays the document out twice for print (once to read the first page's CSS page size, once
-  to paginate), and the load had laid it out for the screen, and printing lays it out for the screen again
-  afterwards: four full layouts of ~15,000 objects. Painting is not the cost: without backgrounds, rounded
-  badges and cell borders the PDF halves (573 to 294 KB) for the same CPU.
-- Done: the page is loaded hidden on screen (`@media screen { html { display: none } }`, added to the copy
-  Chromium loads; the printed pages are the same, tested): the load's layout and the restore after printing
-  go (load 0.16-0.25 s CPU to 0.04-0.05 s). The cost is linear in content (one section doubled costs 2.2x),
-  and a table costs about 1.5x a list of the same words; so the evidence appendix is one line per rule
-  ("rule engine — Pass 13: resources; Skip 1: ...", its five count columns folded into the line), the
-  framework views link each control to its evidence instead of repeating its rules (they are in the matrix
-  and the appendix), and break hints (`<wbr>`, 3,500 of 8,400 elements) only go into ids longer than 16
-  characters. TapStack.json's stored result: load + print 0.75-1.07 s CPU before, 0.50-0.61 s after
-  (41 to 36 pages, same alternating runs).
-- Dropped: the one-page warm-up print beside the engines (0.1-0.2 s CPU): five fresh browsers each way,
-  the first real print was no faster. Beside the engines there remain Chromium's start (0.2-0.3 s CPU)
-  and compiling the HTML's template (the one format the PDF waits for; SARIF, JUnit and Markdown render
-  after the verdict while Chromium prints on the other core).
-- Tried without a gain: `table-layout: fixed`, the matrix as CSS grid, flex or floats, `preferCSSPageSize`
-  off with A4 given, print media and a print-width viewport emulated before the load, no page margin boxes,
-  no forced page breaks, no repeated table headers, `--font-render-hinting=none`. Earlier: `--single-process`,
-  `--no-zygote`, tagged PDF (half again the print, four times the file).
+- A print is two layouts of the whole document and a PDF: Chromium's PrintRenderFrameHelper first lays the
+  report out only to check that it has a page (CalculateNumberOfPages, with the browser's default print
+  parameters), then lays it out again to paint the pages, then Skia writes the PDF (font subsets, page
+  streams). Before this round, per print on the renderer's main thread: style 45-55 ms and layout 130-230 ms
+  for each pass, paint about 80 ms, writing the PDF 210-280 ms. Asking for one page (`pageRanges`) changes
+  neither layout.
+- Done: the counting pass sees no report. Its media queries see the browser window (pinned at 800x600,
+  landscape); the printing pass sees the paper (A4 portrait, given as `paperWidth`/`paperHeight`; the CSS
+  still sizes every page). The copy Chromium loads gets `@media print and (orientation: landscape) { main {
+  display: none } }`: one print layout instead of two, the same pages, text, page sizes and links (tested). A
+  Chromium whose printing pass also saw a landscape viewport would print one blank page: that PDF is printed
+  again without the rule (tested, with landscape paper).
+- Done: status tags and code chips are square. A rounded corner is a curved path in the PDF: the ~600 of them
+  were 230 of the PDF's 545 KB, and writing the PDF went from 258 to 137 ms (renderer CPU of a print 0.73 to
+  0.55 s).
+- Done: the page is hidden on screen with `content-visibility: hidden` on the report's parts instead of
+  `display: none` on the page (their layout objects survived between the two print passes: 0.83 to 0.70 s of
+  renderer CPU per print before the counting pass was hidden; since then the two are equal).
+- Together: renderer main-thread CPU of a print 0.75-0.83 s before, 0.39-0.48 s after; PDF 545 to 316 KB,
+  the same 36 pages. What remains per print: style 45 ms, one layout 210 ms, pre-paint 26 ms, paint about
+  80 ms, writing the PDF about 120 ms; before it, Chromium's load 0.07-0.10 s, and the HTML 0.05 s in tapgate.
+  The other formats (SARIF is 0.2 s of them) are written while Chromium prints.
+- Earlier: the page loaded hidden on screen (the load's layout and the screen layout after printing gone:
+  load 0.16-0.25 to 0.04-0.05 s CPU); the evidence appendix as one line per rule, the framework views linking
+  each control to its evidence, `<wbr>` only in ids longer than 16 characters (41 to 36 pages). The one-page
+  warm-up print beside the engines was dropped (the first real print was no faster).
+- Tried without a gain (inside the noise): no `break-inside`/`break-after: avoid`; `table-layout: fixed` on
+  the matrix; tags `inline` instead of `inline-block`; no zebra rows; horizontal rules only; table headers at
+  weight 700 (one font subset fewer); no page margin boxes; framework views not on pages of their own; a
+  navigation to a small file:// page beside the engines (the report's renderer already started); the
+  flags `--in-process-gpu`, `--disable-software-rasterizer`, `--renderer-process-limit=1` (start 0.23-0.26 s
+  CPU each); SARIF, JUnit and Markdown writers imported beside the engines (0.15 s less CPU after the
+  verdict, 0.04 s less wall: the print is the critical path). Upper bounds of restructuring: the framework
+  views' tables as plain blocks 0.04 s, every table of the report as inline text 0.09 s (unreadable); `<wbr>`
+  as U+200B 0.06 s (pdftotext then copies 1,235 invisible characters into the ids). Earlier: the matrix as
+  grid, flex or floats, `preferCSSPageSize` off, print media emulated before the load, no forced page
+  breaks, no repeated table headers, `--font-render-hinting=none`, `--single-process`, `--no-zygote`, tagged
+  PDF (half again the print, four times the file).
+- Not done: printing two halves of the report in two renderers at once (whole 0.78 s, halves together 0.47 s
+  at best on idle cores; no gain at the median under this load). It needs the halves merged (pypdf, a new
+  pinned dependency, or by hand: Chromium writes no object streams), the named destinations of links that
+  cross the halves rewritten, and "Page N of M" stamped after the merge (neither half knows N's offset or M).
 - WeasyPrint was not measured: it needs Pango from the system and lays out in Python.
 - Cached runs: a re-run whose HTML is unchanged reads the PDF back (`pdf: same HTML again`, `(cached
   again)`). The first cached run after a fresh one says the result came from the cache, so its HTML is new
