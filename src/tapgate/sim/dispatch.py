@@ -64,9 +64,12 @@ from unittest import mock
 
 @contextlib.contextmanager
 def moto_dispatch_cached() -> Iterator[None]:
+    """Both sides of a call into moto: botocore's (`botocore_client_cached`) and moto's."""
     import moto.s3.urls as s3_urls
     from moto.core import responses
     from moto.core.base_backend import BaseBackend
+    from moto.core.request import Request
+    from moto.moto_api._internal.moto_random import MotoRandom
     from moto.s3.models import S3Backend
 
     compute_urls = BaseBackend.urls.fget
@@ -80,9 +83,43 @@ def moto_dispatch_cached() -> Iterator[None]:
             table = tables[key] = compute_urls(backend)
         return table
 
+    method_names = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(botocore_client_cached())
+        stack.enter_context(mock.patch.object(S3Backend, "_url_module", property(lambda self: s3_urls)))
+        stack.enter_context(mock.patch.object(BaseBackend, "urls", property(urls)))
+        stack.enter_context(mock.patch.object(responses, "method_names_from_class", method_names))
+        stack.enter_context(mock.patch.object(MotoRandom, "get_random_hex", _random_hex))
+        stack.enter_context(mock.patch.object(MotoRandom, "get_random_string", _random_string))
+        stack.enter_context(_s3_subdomain_answer_kept())
+        stack.enter_context(_interpreter_copies_json())
+        stack.enter_context(
+            mock.patch.object(Request, "from_primitives", _request_built_directly(Request.from_primitives))
+        )
+        enrich = _enrich_only_xml(responses.BaseResponse._enrich_response)
+        stack.enter_context(mock.patch.object(responses.BaseResponse, "_enrich_response", enrich))
+        yield
+
+
+def _enrich_only_xml(enrich: Any) -> Any:
+    """moto's `_enrich_response` (it sets the status and request id headers, then substitutes the request id
+    into an XML body with a regex scan of the whole body) without the scan where there is no `<RequestId>`:
+    on any other str body `re.sub` changes nothing, on bytes it fails and moto ignores that."""
+
+    def enriched(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        if isinstance(body, str) and "<RequestId>" in body:
+            return enrich(headers, body)
+        return enrich(headers, "")[0], body
+
+    return staticmethod(enriched)
+
+
+@contextlib.contextmanager
+def botocore_client_cached() -> Iterator[None]:
+    """The botocore side only (endpoint parameters, timestamps, form encoding, loaders, User-Agent): what a
+    handler worker process, which has no moto, installs (`tapgate.sim.handler_worker`)."""
     from botocore import awsrequest, parsers
     from botocore.regions import EndpointRulesetResolver
-    from moto.moto_api._internal.moto_random import MotoRandom
 
     get_provider_params = EndpointRulesetResolver._get_provider_params
     unread = _unreferenced_endpoint_parameters("s3")
@@ -93,22 +130,14 @@ def moto_dispatch_cached() -> Iterator[None]:
             params.pop(name, None)
         return params
 
-    method_names = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(mock.patch.object(S3Backend, "_url_module", property(lambda self: s3_urls)))
-        stack.enter_context(mock.patch.object(BaseBackend, "urls", property(urls)))
-        stack.enter_context(mock.patch.object(responses, "method_names_from_class", method_names))
         stack.enter_context(
             mock.patch.object(EndpointRulesetResolver, "_get_provider_params", provider_params)
         )
         stack.enter_context(mock.patch.object(parsers, "DEFAULT_TIMESTAMP_PARSER", fast_timestamp))
         stack.enter_context(mock.patch.object(awsrequest, "urlencode", fast_urlencode))
-        stack.enter_context(mock.patch.object(MotoRandom, "get_random_hex", _random_hex))
-        stack.enter_context(mock.patch.object(MotoRandom, "get_random_string", _random_string))
         stack.enter_context(_botocore_loaders_shared())
         stack.enter_context(_user_agent_components_kept())
-        stack.enter_context(_s3_subdomain_answer_kept())
-        stack.enter_context(_interpreter_copies_json())
         yield
 
 
@@ -293,3 +322,86 @@ def _random_string(rng: Any, length: int = 20, include_digits: bool = True, lowe
     pool = string.ascii_letters + (string.digits if include_digits else "")
     text = "".join(rng.choices(pool, k=length))
     return text.lower() if lower_case else text
+
+
+def _request_built_directly(original: Any) -> Any:
+    """moto's `Request.from_primitives`, with the WSGI environ written out instead of built by werkzeug's
+    `EnvironBuilder` (~0.4 ms a call, most of it copying the headers through werkzeug's `Headers` three
+    times). The environ is the one `EnvironBuilder.get_environ` gives for what moto passes it (a base URL
+    without a path, a path without a query, a bytes body, str headers): every key, value and the body,
+    checked on every request of a simulated day by tests/unit/sim/test_dispatch_caches.py. Anything else
+    (a multipart or form content type, a header werkzeug would refuse) goes to moto's own."""
+    import sys
+    from collections import defaultdict
+    from io import BytesIO
+    from urllib.parse import unquote, urlparse, urlsplit
+
+    from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY, environ_key_for_header
+    from moto.core.request import should_preserve_original_header_name as preserved
+    from werkzeug.urls import iri_to_uri
+
+    def dance(text: str) -> str:
+        return text.encode().decode("latin1")
+
+    def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        streamed = hasattr(body, "read")
+        if streamed:  # a stream (or botocore's chunked wrapper): werkzeug reads it whole too
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode()
+        if not isinstance(body, bytes | None) or not hasattr(headers, "items"):
+            return original.__func__(cls, method, url, headers, body)
+        items = [
+            (key, value.decode("utf-8") if isinstance(value, bytes) else value)
+            for key, value in headers.items()
+            if key.lower() != "transfer-encoding"
+        ]
+        content_type = next((value for key, value in items if key.lower() == "content-type"), None)
+        if any(not isinstance(v, str) or "\n" in v or "\r" in v for _, v in items) or (
+            content_type is not None
+            and content_type.split(";")[0].strip().lower()
+            in ("multipart/form-data", "application/x-www-form-urlencoded")
+        ):
+            return original.__func__(cls, method, url, headers, body)
+        parsed = urlparse(url)
+        host = iri_to_uri(f"{parsed.scheme}://{parsed.netloc}").split("://", 1)[1]
+        server_name, sep, port = host.partition(":")
+        server_port = int(port) if sep and port.isdigit() else (443 if parsed.scheme == "https" else 80)
+        data = body or b""
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": dance(unquote(iri_to_uri(urlsplit(parsed.path).path))),
+            "QUERY_STRING": dance(parsed.query),
+            "REQUEST_URI": dance(parsed.path),
+            "RAW_URI": dance(parsed.path),
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": str(server_port),
+            "HTTP_HOST": host,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": parsed.scheme,
+            "wsgi.input": BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        if content_type is not None:
+            environ["CONTENT_TYPE"] = content_type
+        if data or streamed:  # werkzeug measures any stream it was given, even an empty one
+            environ["CONTENT_LENGTH"] = str(len(data))
+        combined: dict[str, list[str]] = defaultdict(list)
+        for key, value in items:
+            if key.lower() not in ("content-type", "content-length"):
+                combined[f"HTTP_{key.upper().replace('-', '_')}"].append(value)
+        for key, values in combined.items():
+            environ[key] = ", ".join(values)
+        request = cls(environ)
+        request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+            environ_key_for_header(key): key for key, _ in items if preserved(key)
+        }
+        request.environ.setdefault("CONTENT_LENGTH", "0")
+        return request
+
+    return classmethod(from_primitives)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -99,6 +100,12 @@ def evaluate(policy: dict[str, Any], action: str, resource: str, context: dict[s
     return verdict
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed_policy(text: str) -> dict[str, Any]:
+    """A bucket policy's JSON, parsed once per text (every object call checks it; `evaluate` only reads)."""
+    return json.loads(text)
+
+
 @contextlib.contextmanager
 def bucket_policies_with_request_context() -> Iterator[None]:
     from moto.iam.access_control import PermissionResult
@@ -118,7 +125,7 @@ def bucket_policies_with_request_context() -> Iterator[None]:
         if bucket.policy is None:
             return PermissionResult.NEUTRAL
         context = request_context(getattr(_local, "headers", None), bucket.account_id)
-        verdict = evaluate(json.loads(bucket.policy), action, resource, context)
+        verdict = evaluate(_parsed_policy(bucket.policy), action, resource, context)
         return getattr(PermissionResult, verdict)
 
     FakeBucket.get_permission, S3Response._key_response = get_permission, key_response

@@ -269,3 +269,76 @@ def test_the_interpreter_copies_through_json_deepcopy_only_while_on():
     import copy
 
     assert states.copy is copy
+
+
+def _corpus_calls() -> None:
+    """Calls of every protocol the simulation makes (S3 rest-xml with metadata and lock headers and odd keys,
+    SES v2 rest-json, SES v1 query, Step Functions json, Lambda rest-json), made under mock_aws."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="corpus-bucket", ObjectLockEnabledForBucket=True)
+    for key in ("plain.txt", "dir/sub dir/ü+x%2F.html", "/leading-slash", "a?b#c&d=e"):
+        s3.put_object(
+            Bucket="corpus-bucket",
+            Key=key,
+            Body=b"<html>report</html>",
+            Metadata={"report_id": "r-1", "Jurisdiction": "US"},
+            ContentType="text/html; charset=utf-8",
+        )
+        s3.get_object(Bucket="corpus-bucket", Key=key)
+    s3.put_object(Bucket="corpus-bucket", Key="empty", Body=b"")
+    s3.list_objects_v2(Bucket="corpus-bucket", Prefix="dir/", MaxKeys=2)
+    s3.list_object_versions(Bucket="corpus-bucket")
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    ses.create_email_identity(EmailIdentity="reports@example.com")
+    raw = b"From: reports@example.com\r\nTo: r@example.org\r\nSubject: s\r\n\r\nbody"
+    ses.send_email(FromEmailAddress="reports@example.com", Content={"Raw": {"Data": raw}})
+    boto3.client("ses", region_name="us-east-1").list_identities()
+    boto3.client("stepfunctions", region_name="us-east-1").list_state_machines()
+    boto3.client("lambda", region_name="us-east-1").list_functions()
+
+
+def test_a_request_built_directly_has_the_environ_werkzeug_builds(aws_credentials):
+    from moto.core.request import Request
+
+    from tapgate.sim.dispatch import _request_built_directly
+
+    original = Request.from_primitives
+    direct = _request_built_directly(original).__get__(None, Request)
+    seen = []
+
+    def both(method, url, headers, body=None):
+        start = body.tell() if hasattr(body, "tell") else None
+        theirs = original(method, url, headers, body)
+        if start is not None:  # a stream: read again from where it was
+            body.seek(start)
+        ours = direct(method, url, headers, body)
+        seen.append(url)
+        environs = []
+        for request in (ours, theirs):  # the body's bytes, not its stream; not the request's own back-link
+            environ = {k: v for k, v in request.environ.items() if k != "werkzeug.request"}
+            environ["wsgi.input"] = environ["wsgi.input"].getvalue()
+            environs.append(environ)
+        assert environs[0] == environs[1], url
+        assert list(ours.headers) == list(theirs.headers), url
+        return theirs
+
+    with mock_aws(), mock.patch.object(Request, "from_primitives", staticmethod(both)):
+        _corpus_calls()
+    assert (
+        len(seen) >= 17 and any("%C3%BC" in url for url in seen) and any("//leading" in url for url in seen)
+    )
+
+
+def test_moto_enriches_only_xml_bodies_and_to_the_same_headers():
+    from moto.core import responses
+
+    from tapgate.sim.dispatch import _enrich_only_xml
+
+    enrich = responses.BaseResponse._enrich_response
+    ours = _enrich_only_xml(enrich).__func__
+    bodies = ["<R><RequestId>x</RequestId></R>", '{"a": "<RequestId>"}', '{"a": 1}', "", b"\x00bytes", None]
+    for body in bodies:
+        with mock.patch.object(responses, "gen_amzn_requestid_long", lambda headers: "fixed-id"):
+            theirs_headers, theirs_body = enrich({"status": 200}, body)
+            ours_headers, ours_body = ours({"status": 200}, body)
+        assert (ours_headers, ours_body) == (theirs_headers, theirs_body), body
