@@ -39,6 +39,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--evidence", action="store_true", help=f"write the JSON result to {EVIDENCE_PATH}")
     parser.add_argument("--template", help="template (default: TapStack.json of the checkout)")
     parser.add_argument("--lambdas", help="handler code directory (default: lambdas/ of the checkout)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="handler worker processes (default: 3 on a machine with 2 or more cores; 0 runs the handlers "
+        "in this process, one at a time)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.reports < 1:
         raise UsageError("--reports must be at least 1")
+    if args.workers is not None and args.workers < 0:
+        raise UsageError("--workers must be 0 or more")
     faults = FaultPlan.parse(args.faults, horizon=args.reports, seed=args.seed)
     result = simulate(
         args.reports,
@@ -66,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         args.bad_fraction,
         args.seed,
         progress=sys.stderr.isatty(),
+        workers=args.workers,
     )
     text = json.dumps(result, indent=2, sort_keys=False, default=str)
     for path in filter(None, (args.output, EVIDENCE_PATH if args.evidence else None)):
@@ -89,6 +98,7 @@ def simulate(
     bad_fraction: float,
     seed: int,
     progress: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Run one business day and return its JSON result; setup failures become EngineError (exit 3)."""
     from tapgate.sim.day import BusinessDay
@@ -97,7 +107,7 @@ def simulate(
         if path is not None and not path.exists():
             raise UsageError(f"{path}: {what} not found")
     try:
-        day = BusinessDay(reports, business_date, faults, template, lambdas, bad_fraction, seed)
+        day = BusinessDay(reports, business_date, faults, template, lambdas, bad_fraction, seed, workers)
         with _progress(progress, day) as status, day:
             status("executing the daily run")
             outcome = day.run()

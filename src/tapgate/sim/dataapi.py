@@ -22,7 +22,7 @@ import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
@@ -53,6 +53,10 @@ class DataApiBridge:
         self._transactions: dict[str, psycopg.Connection] = {}
         self._idle_tx: dict[str, list[psycopg.Connection]] = {}  # ended transactions' connections, reused
         self._database_of: dict[str, str] = {}  # transaction id -> its database
+        # who opened each transaction (`owner()` when it began: the harness's invocation token), so that
+        # the transactions one invocation left open can be expired when it ends (`abandon`)
+        self.owner: Callable[[], object] | None = None
+        self._owner_of: dict[str, object] = {}
         self.statements = 0  # how many statements ran: the simulation reports it
 
     # connections -------------------------------------------------------------------------------------------
@@ -103,15 +107,28 @@ class DataApiBridge:
         key = database or ""
         conn = self._checkout(self._idle_tx, database, autocommit=False)  # autocommit off until it ends
         transaction_id = base64.b64encode(uuid.uuid4().bytes * 2).decode()
+        owner = self.owner() if self.owner else None
         with self._lock:
             self._transactions[transaction_id] = conn
             self._database_of[transaction_id] = key
+            if owner is not None:
+                self._owner_of[transaction_id] = owner
         return transaction_id
+
+    def abandon(self, owner: object) -> int:
+        """Roll back the transactions `owner` opened and left open; returns how many."""
+        with self._lock:
+            left = [tid for tid, who in self._owner_of.items() if who is owner and tid in self._transactions]
+        for transaction_id in left:
+            with contextlib.suppress(DataApiError):  # ended meanwhile: nothing to expire
+                self.end_transaction(transaction_id, commit=False)
+        return len(left)
 
     def end_transaction(self, transaction_id: str, commit: bool) -> str:
         with self._lock:
             conn = self._transactions.pop(transaction_id or "", None)
             key = self._database_of.pop(transaction_id or "", "")
+            self._owner_of.pop(transaction_id or "", None)
         if conn is None:
             raise DataApiError(f"Transaction {transaction_id} is not found", "NotFoundException")
         try:
@@ -217,12 +234,18 @@ def _route(operation):
             return json.dumps({"__type": "BadRequestException", "message": "no Data API bridge"}), {
                 "status": 400
             }
-        try:
-            return json.dumps(operation(_active, json.loads(response.body or "{}")))
-        except DataApiError as err:
-            return json.dumps({"__type": err.error_type, "message": str(err)}), {"status": _status(err)}
+        status, body = answer(_active, operation, response.body)
+        return body if status == 200 else (body, {"status": status})
 
     return handler
+
+
+def answer(bridge: DataApiBridge, operation: Any, body: str | bytes | None) -> tuple[int, str]:
+    """One Data API call on `bridge`: (HTTP status, JSON body), errors in the service's JSON form."""
+    try:
+        return 200, json.dumps(operation(bridge, json.loads(body or "{}")))
+    except DataApiError as err:
+        return _status(err), json.dumps({"__type": err.error_type, "message": str(err)})
 
 
 def _status(err: DataApiError) -> int:
@@ -239,6 +262,14 @@ _OPERATIONS = {
     "rollback_transaction": lambda bridge, req: {
         "transactionStatus": bridge.end_transaction(req.get("transactionId"), commit=False)
     },
+}
+# botocore's operation names (`before-send.rds-data.<Operation>`) -> the bridge's operations
+OPERATIONS_BY_API_NAME = {
+    "ExecuteStatement": _OPERATIONS["execute_statement"],
+    "BatchExecuteStatement": _OPERATIONS["batch_execute_statement"],
+    "BeginTransaction": _OPERATIONS["begin_transaction"],
+    "CommitTransaction": _OPERATIONS["commit_transaction"],
+    "RollbackTransaction": _OPERATIONS["rollback_transaction"],
 }
 
 

@@ -57,6 +57,7 @@ class BusinessDay:
         lambdas: Path | None = None,
         bad_fraction: float = 0.05,
         seed: int = 20261127,
+        workers: int | None = None,
     ):
         from tapgate.sim import seed as seeding
 
@@ -71,7 +72,9 @@ class BusinessDay:
             **({"business_date": business_date} if business_date else {}),
         )
         self.faults = faults or FaultPlan()
-        self.stack = SimStack(self.template, self.lambdas, SIM_PARAMETERS, faults=self.faults)
+        self.stack = SimStack(
+            self.template, self.lambdas, SIM_PARAMETERS, faults=self.faults, workers=workers
+        )
         self.seeded: Any = None
         self.started = time.monotonic()
 

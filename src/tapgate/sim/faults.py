@@ -94,6 +94,12 @@ class FaultPlan:
             self.seen.clear()
             self.injected.clear()
 
+    def touches(self, service: str) -> bool:
+        """Whether a kind in the plan can fail a call of `service` (botocore's hyphenised service id)."""
+        with self._lock:
+            kinds = [KINDS[kind.partition(":")[0]] for kind in self.ordinals]
+        return any(not spec.services or service in spec.services for spec in kinds)
+
     def describe(self) -> dict[str, list[int]]:
         return {kind: sorted(ords) for kind, ords in sorted(self.ordinals.items())}
 

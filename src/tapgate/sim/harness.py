@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import sys
 import threading
 import time
 import uuid
@@ -35,6 +37,15 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 ARTIFACT_BUCKET = "tapstack-artifacts-sim"
 ARTIFACT_KEY = "lambdas/lambdas.zip"
 EXECUTION_TIMEOUT_S = 1800
+SWITCH_INTERVAL_S = 0.0005  # with handler workers (see `_handler_pool`)
+
+
+def default_workers() -> int:
+    """Handler worker processes by default: on two or more cores, one more than the cores (at most 3), so
+    that while two compute a third has a call waiting for this process, which answers them all; on one
+    core none (the handlers run in this process)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores + 1, 3) if cores >= 2 else 0
 
 
 class SimulationError(RuntimeError):
@@ -94,6 +105,7 @@ class SimStack:
         parameters: dict[str, str] | None = None,
         faults: FaultPlan | None = None,
         stack_name: str = "tapstack-sim",
+        workers: int | None = None,
     ):
         self.template_path = Path(template_path)
         self.template = json.loads(self.template_path.read_text(encoding="utf-8"))
@@ -101,6 +113,10 @@ class SimStack:
         self.parameters = dict(parameters or {})
         self.faults = faults or FaultPlan()
         self.stack_name = stack_name
+        # handler worker processes (`workers`): None = `default_workers()`, 0 = the handlers run in this
+        # process, one at a time
+        self.workers = default_workers() if workers is None else max(0, int(workers))
+        self.pool: Any = None
         self.runtime = LambdaRuntime(self.lambdas_dir, REGION)
         self.clock = Clock()
         self.stage_s: dict[str, float] = {}  # setup stage -> seconds
@@ -145,22 +161,61 @@ class SimStack:
         logging.getLogger("moto.stepfunctions").setLevel(logging.ERROR)
         self._exit.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message="No application metrics to publish")
+        if self.workers:  # they start now and import botocore while PostgreSQL starts and the stack deploys
+            self.pool = self._exit.enter_context(self._handler_pool())
         with self._stage("postgres"):
             self.postgres = self._exit.enter_context(self._postgres_while_importing())
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))
         self._exit.enter_context(bucket_policies_with_request_context())
         self.bridge = self._exit.enter_context(data_api_bridge(self.postgres.dsn))
         # the Data API rolls back a transaction left idle for 3 minutes (a handler died in it, or its commit
-        # and rollback both failed); compressed: before each handler (one runs at a time), every transaction
-        # still open is abandoned. Without it the next statement on its rows waits forever.
-        self.runtime.before_invoke = lambda _function: expire_abandoned_transactions(self.bridge)
+        # and rollback both failed); compressed: when the handler that opened it has ended (in workers,
+        # handlers run side by side), or, one handler at a time, before the next one runs, the transaction
+        # is abandoned. Without it the next statement on its rows waits forever.
+        if self.pool is not None:
+            self.bridge.owner = lambda: getattr(self.runtime.current, "invocation", None)
+            self.runtime.after_worker_invoke = self.bridge.abandon
+            self.runtime.worker_job_extra = self._worker_data_api
+        else:
+            self.runtime.before_invoke = lambda _function: expire_abandoned_transactions(self.bridge)
         self._exit.enter_context(self.runtime.installed())
         self._exit.enter_context(self.clock.installed())
+        self.runtime.sdk_sleeps = self.clock.sdk_retry_sleeps
         self._exit.enter_context(injecting(self.faults, self.runtime.current))
         self._exit.enter_context(moto_dispatch_cached())
         self.session = boto3.Session(region_name=REGION)
         with self._stage("deploy"):
             self._deploy()
+
+    def _worker_data_api(self) -> dict[str, str]:
+        """Workers answer the Data API themselves, on the same PostgreSQL, with the same bridge code: its
+        calls need nothing of moto. Unless the fault plan can fail a Data API call: the plan counts calls
+        in this process, so then they come here like every other call."""
+        return {} if self.faults.touches("rds-data") else {"data_api_dsn": self.postgres.dsn}
+
+    @contextlib.contextmanager
+    def _handler_pool(self) -> Iterator[Any]:
+        from moto.core.models import botocore_stubber
+
+        from tapgate.sim.workers import HandlerPool, answer_call
+
+        # the workers' clients sign with moto's fake credentials, as in-process clients do under mock_aws
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "FOOBARKEY", "AWS_SECRET_ACCESS_KEY": "FOOBARSECRET"}
+        env.pop("AWS_PROFILE", None)
+        env.pop("AWS_SESSION_TOKEN", None)
+        pool = HandlerPool(self.workers, str(self.lambdas_dir.resolve()), env)
+        self.runtime.pool = pool
+        self.runtime.serve_call = lambda message: answer_call(message, botocore_stubber)
+        # a worker's call waits for a thread here to take the GIL: by default a thread that wants it waits
+        # up to 5 ms for the one holding it (the interpreter's threads, the other worker's call)
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        try:
+            yield pool
+        finally:
+            sys.setswitchinterval(switch)
+            self.runtime.pool = None
+            pool.close()
 
     @contextlib.contextmanager
     def _postgres_while_importing(self) -> Iterator[Any]:

@@ -97,12 +97,25 @@ class LambdaRuntime:
         # expires abandoned Data API transactions here (faults.expire_abandoned_transactions).
         self.before_invoke: Callable[[str], None] | None = None
         self.current = threading.local()  # .function = logical id of the running handler, else None
+        # handler worker processes (`workers.HandlerPool`): set, handlers run there, `pool.size` at a time,
+        # and this process answers their AWS calls through `serve_call`; unset, they run here, one at a time
+        self.pool: Any = None
+        self.serve_call: Callable[[tuple], tuple] | None = None
+        self.worker_stats: list[dict[str, Any]] = []  # per worker invocation: its CPU, calls, waits
+        self.sdk_sleeps: list[float] = []  # botocore's retry sleeps in the workers (clock.sdk_retry_sleeps)
+        # Called with the invocation's token after a worker's invocation ends: the harness expires the Data
+        # API transactions it left open (concurrent handlers: `before_invoke` would expire a live one)
+        self.after_worker_invoke: Callable[[object], None] | None = None
+        # more for a worker's job: the harness gives the Data API's DSN when no fault plan needs its calls
+        self.worker_job_extra: Callable[[], dict[str, Any]] = dict
         self._lock = threading.RLock()
         self._proxy: _StdoutProxy | None = None
 
     # moto's hook --------------------------------------------------------------------------------
     def invoke(self, fn: Any, event: Any) -> tuple[str, bool, str]:
         """What `LambdaFunction._invoke_lambda(self, event)` returns: (payload_json, errored, logs)."""
+        if self.pool is not None:
+            return self._invoke_in_worker(fn, event)
         if isinstance(event, str | bytes):
             event = json.loads(event or "{}")
         name = fn.function_name
@@ -145,18 +158,65 @@ class LambdaRuntime:
             )
         return json.dumps(payload, default=str), errored, output
 
+    def _invoke_in_worker(self, fn: Any, event: Any) -> tuple[str, bool, str]:
+        """The invocation on a handler worker; its AWS calls are answered on this thread, which carries the
+        function's logical id (the fault injector reads it) and the invocation's token (the Data API bridge
+        records which invocation opened a transaction)."""
+        if isinstance(event, bytes):
+            event = event.decode("utf-8")
+        name = fn.function_name
+        logical = self.logical_ids.get(name, name)
+        token = object()
+        job = {
+            "handler": fn.handler,
+            "env": self.function_environment(fn),
+            "event": event if isinstance(event, str) else json.dumps(event),
+            "context": self.context_fields(fn),
+            **self.worker_job_extra(),
+        }
+        started, cpu_started = time.monotonic(), time.thread_time()
+        self.current.function, self.current.invocation = logical, token
+        try:
+            done = self.pool.run(job, self.serve_call)
+        finally:
+            self.current.function = self.current.invocation = None
+            if self.after_worker_invoke:
+                self.after_worker_invoke(token)
+        _, payload, errored, error_type, message, output, worker_cpu, sleeps, stats = done
+        self.worker_stats.append({"function": logical, "worker_cpu_s": worker_cpu, **stats})
+        self._collect(output)
+        self.sdk_sleeps.extend(sleeps)
+        cpu_s = worker_cpu + time.thread_time() - cpu_started  # the handler's, and answering its calls
+        self.invocations.append(
+            Invocation(logical, errored, error_type, message, time.monotonic() - started, started, cpu_s)
+        )
+        return payload, errored, output
+
     # internals ----------------------------------------------------------------------------------
     def _call(self, fn: Any, event: Any) -> Any:
         module_name, _, attr = fn.handler.rpartition(".")
         handler = getattr(importlib.import_module(module_name), attr)
-        context = FakeLambdaContext(
-            function_name=fn.function_name,
-            invoked_function_arn=fn.function_arn,
-            memory_limit_in_mb=int(fn.memory_size or 128),
-            timeout_s=int(fn.timeout or 3),
-            log_group_name=f"/aws/lambda/{fn.function_name}",
-        )
-        return handler(event, context)
+        return handler(event, FakeLambdaContext(**self.context_fields(fn)))
+
+    def function_environment(self, fn: Any) -> dict[str, str]:
+        """What the Lambda runtime sets, and the function's own variables."""
+        return {
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size or 128),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+            **{k: str(v) for k, v in (fn.environment_vars or {}).items()},
+        }
+
+    def context_fields(self, fn: Any) -> dict[str, Any]:
+        return {
+            "function_name": fn.function_name,
+            "invoked_function_arn": fn.function_arn,
+            "memory_limit_in_mb": int(fn.memory_size or 128),
+            "timeout_s": int(fn.timeout or 3),
+            "log_group_name": f"/aws/lambda/{fn.function_name}",
+        }
 
     @contextlib.contextmanager
     def _environment(self, fn: Any) -> Iterator[None]:
@@ -164,16 +224,7 @@ class LambdaRuntime:
         saved = dict(os.environ)
         for key in self.env_keys:
             os.environ.pop(key, None)
-        os.environ.update(
-            {
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size or 128),
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
-            }
-        )
-        os.environ.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
+        os.environ.update(self.function_environment(fn))
         try:
             yield
         finally:
