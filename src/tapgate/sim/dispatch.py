@@ -93,6 +93,7 @@ def moto_dispatch_cached() -> Iterator[None]:
         stack.enter_context(mock.patch.object(MotoRandom, "get_random_string", _random_string))
         stack.enter_context(_s3_subdomain_answer_kept())
         stack.enter_context(_interpreter_copies_json())
+        stack.enter_context(_interpreter_keeps_clients_and_paths())
         stack.enter_context(
             mock.patch.object(Request, "from_primitives", _request_built_directly(Request.from_primitives))
         )
@@ -192,6 +193,45 @@ def _interpreter_copies_json() -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         for name in _INTERPRETER_MODULES:
             stack.enter_context(mock.patch.object(importlib.import_module(name), "copy", fast))
+        yield
+
+
+@contextlib.contextmanager
+def _interpreter_keeps_clients_and_paths() -> Iterator[None]:
+    """moto's interpreter creates a boto3 client for every Lambda task it runs (`boto_client_for`: ~4 ms,
+    most of it reading the service's endpoint rule set into objects) and parses every JSONPath it evaluates
+    with jsonpath_ng's yacc parser. Both are kept: a client per (region, service) while the stubber is on
+    (botocore clients are thread-safe, and this one is built from constants: fake keys, no retries), and
+    the parsed expression per path text (`find` only reads it)."""
+    import sys
+
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils  # noqa: F401
+    from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+
+    create = boto_client.boto_client_for
+    kept: dict[tuple, Any] = {}
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials is not None:
+            return create(region, service, state_credentials)
+        key = (region, service, boto_client.botocore_stubber.enabled)
+        client = kept.get(key)
+        if client is None:
+            client = kept[key] = create(region, service)
+        return client
+
+    users = [boto_client] + [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.") and getattr(module, "boto_client_for", None) is create
+    ]
+    with contextlib.ExitStack() as stack:
+        for module in dict.fromkeys(users):
+            stack.enter_context(mock.patch.object(module, "boto_client_for", boto_client_for))
+        for module in (json_path, result_path):
+            parse = functools.lru_cache(maxsize=4096)(module.parse)
+            stack.enter_context(mock.patch.object(module, "parse", parse))
         yield
 
 

@@ -342,3 +342,24 @@ def test_moto_enriches_only_xml_bodies_and_to_the_same_headers():
             theirs_headers, theirs_body = enrich({"status": 200}, body)
             ours_headers, ours_body = ours({"status": 200}, body)
         assert (ours_headers, ours_body) == (theirs_headers, theirs_body), body
+
+
+PATHS = ("$.batch.items", "$.run", "$.batch.items[1].id")
+
+
+def test_the_interpreter_keeps_one_lambda_client_and_parsed_paths_only_while_on(aws_credentials):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    data = {"batch": {"items": [{"id": 1}, {"id": 2}]}, "run": "r"}
+    with mock_aws():
+        with moto_dispatch_cached():
+            first = lambda_eval_utils.boto_client_for("us-east-1", "lambda")
+            assert lambda_eval_utils.boto_client_for("us-east-1", "lambda") is first
+            assert lambda_eval_utils.boto_client_for("eu-west-1", "lambda") is not first
+            with_credentials = lambda_eval_utils.boto_client_for("us-east-1", "lambda", {"k": "v"})
+            assert with_credentials is not first
+            kept = [json_path.extract_json(p, data) for p in PATHS]
+        assert lambda_eval_utils.boto_client_for("us-east-1", "lambda") is not first
+        fresh = [json_path.extract_json(p, data) for p in PATHS]
+    assert kept == fresh == [[{"id": 1}, {"id": 2}], "r", [2]]
