@@ -201,7 +201,8 @@ def _interpreter_keeps_clients_and_paths() -> Iterator[None]:
     """moto's interpreter creates a boto3 client for every Lambda task it runs (`boto_client_for`: ~4 ms,
     most of it reading the service's endpoint rule set into objects) and parses every JSONPath it evaluates
     with jsonpath_ng's yacc parser. Both are kept: a client per (region, service) while the stubber is on
-    (botocore clients are thread-safe, and this one is built from constants: fake keys, no retries), and
+    (botocore clients are thread-safe, and moto builds this one from constants and those two: fake keys,
+    no retries, whatever the state's credentials), and
     the parsed expression per path text (`find` only reads it)."""
     import sys
 
@@ -213,8 +214,7 @@ def _interpreter_keeps_clients_and_paths() -> Iterator[None]:
     kept: dict[tuple, Any] = {}
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:
-            return create(region, service, state_credentials)
+        # moto 5.2.5 builds the client from region and service only (a state's Credentials are not read)
         key = (region, service, boto_client.botocore_stubber.enabled)
         client = kept.get(key)
         if client is None:
