@@ -19,6 +19,7 @@ import cProfile
 import io
 import json
 import pstats
+import resource
 import sys
 import threading
 import time
@@ -64,7 +65,8 @@ FINDINGS = """### Where the time goes
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=2000)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile; the handlers then run in-process")
+    parser.add_argument("--workers", type=int, help="handler worker processes (default: the harness's)")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--write-docs", action="store_true", help="rewrite the Simulation section")
     args = parser.parse_args(argv)
@@ -72,18 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     before = describe_machine()
     started = time.perf_counter()  # before the heavy imports: startup counts
     cpu_started = time.process_time()
+    children_started = _children_cpu()
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
     from tapgate.sim.day import BusinessDay
 
     handler_profiler = _profile_handlers() if args.profile else None
-    with BusinessDay(reports=args.reports) as day:
+    workers = 0 if args.profile and args.workers is None else args.workers  # the profile is in-process
+    with BusinessDay(reports=args.reports, workers=workers) as day:
         outcome = day.run()
         result = day.result(outcome)
         invocations = list(day.stack.runtime.invocations)
+        worker_stats = list(day.stack.runtime.worker_stats)
+        workers = day.stack.workers
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started  # this process only (PostgreSQL runs in its own)
+    children_cpu = _children_cpu() - children_started  # the handler workers and the seed process
     if profiler:
         profiler.disable()
     after = describe_machine()
@@ -91,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         "reports": args.reports,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
+        "workers": workers,
+        "children_cpu_s": round(children_cpu, 2),
+        "worker_calls": _worker_calls(worker_stats, args.reports),
         "ok": result["ok"],
         "stages_s": result["stages_s"],
         "handlers": result["invocations"],
@@ -120,12 +130,15 @@ def _section(figures: dict, invocations: list, command: str, before: dict, after
             "",
             *measured_lines(command, detail, before, after),
             "",
-            f"**{wall:.1f} s wall** ({figures['cpu_s']:.1f} s CPU of the process): target {met}.",
+            f"**{wall:.1f} s wall** ({figures['cpu_s']:.1f} s CPU of the harness's process, "
+            f"{figures['children_cpu_s']:.1f} s of its {figures['workers']} handler worker processes and the "
+            f"seed process): target {met}.",
             "",
             _stage_table(figures["stages_s"]),
             "",
             _handler_table(figures["handlers"], invocations, reports),
             "",
+            *_worker_table(figures["worker_calls"]),
             FINDINGS,
         ]
     )
@@ -154,6 +167,52 @@ def _handler_table(handlers: dict[str, dict], invocations: list, reports: int) -
             f"| {1000 * row['cpu_seconds'] / max(reports, 1):.1f} | {spread} |"
         )
     return "\n".join(rows)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # children that have ended and been waited for
+    return usage.ru_utime + usage.ru_stime
+
+
+def _worker_calls(stats: list[dict], reports: int) -> dict[str, dict[str, float]]:
+    """Per handler, from the workers' own accounts: AWS calls a report that went to the harness, the
+    worker's CPU a report, and how long a call waited for the harness's answer."""
+    out: dict[str, dict[str, float]] = {}
+    for row in stats:
+        total = out.setdefault(
+            row["function"], {"calls": 0, "local_calls": 0, "worker_cpu_s": 0.0, "waited_s": 0.0}
+        )
+        total["calls"] += row["calls"]
+        total["local_calls"] += row.get("local_calls", 0)
+        total["worker_cpu_s"] += row["worker_cpu_s"]
+        total["waited_s"] += row["waited_s"]
+    return {
+        name: {
+            "calls_a_report": round(t["calls"] / max(reports, 1), 2),
+            "local_calls_a_report": round(t["local_calls"] / max(reports, 1), 2),
+            "worker_cpu_ms_a_report": round(1000 * t["worker_cpu_s"] / max(reports, 1), 2),
+            "wait_ms_a_call": round(1000 * t["waited_s"] / max(t["calls"], 1), 2),
+        }
+        for name, t in sorted(out.items(), key=lambda item: -item[1]["worker_cpu_s"])
+    }
+
+
+def _worker_table(calls: dict[str, dict[str, float]]) -> list[str]:
+    if not calls:
+        return []
+    rows = [
+        "In the handler workers (the rest of a handler's CPU above is the harness answering its calls):",
+        "",
+        "| handler | calls a report to the harness | Data API calls a report, answered in the worker "
+        "| worker CPU ms a report | wait for the harness, ms a call |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    rows += [
+        f"| {name} | {row['calls_a_report']:.2f} | {row['local_calls_a_report']:.2f} "
+        f"| {row['worker_cpu_ms_a_report']:.1f} | {row['wait_ms_a_call']:.2f} |"
+        for name, row in calls.items()
+    ]
+    return [*rows, ""]
 
 
 def _top(prof: cProfile.Profile) -> str:

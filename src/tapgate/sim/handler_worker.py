@@ -69,8 +69,9 @@ class Worker:
         self.conn = conn
         self.lambdas_dir = lambdas_dir
         self.sdk_sleeps: list[float] = []
-        self.calls = 0  # AWS calls of the current invocation, and the time spent waiting for their answers
-        self.waited_s = 0.0
+        # AWS calls of the current invocation sent to the harness and the time spent waiting for their
+        # answers; Data API calls answered here
+        self.calls, self.waited_s, self.local_calls = 0, 0.0, 0
         self.capture = _Capture()
         # the Data API, answered in this process when the harness sends a DSN (no fault plan needs its calls)
         self._bridge: Any = None
@@ -119,7 +120,7 @@ class Worker:
         headers = {"Content-Type": "application/json"}
         if status != 200:
             headers["x-amzn-ErrorType"] = json.loads(body)["__type"]
-        self.calls += 1
+        self.local_calls += 1
         return AWSResponse(request.url, status, headers, _RawBody(body.encode("utf-8")))
 
     def _bridge_for(self, job: dict[str, Any]) -> Any:
@@ -138,7 +139,7 @@ class Worker:
     # the invocation ---------------------------------------------------------------------------------
     def invoke(self, job: dict[str, Any]) -> tuple:
         self.sdk_sleeps = []
-        self.calls, self.waited_s = 0, 0.0
+        self.calls, self.waited_s, self.local_calls = 0, 0.0, 0
         self.bridge = self._bridge_for(job)
         self._invocation = object()
         started = time.perf_counter()
@@ -178,7 +179,12 @@ class Worker:
             buffer.getvalue(),
             time.thread_time() - cpu_started,
             self.sdk_sleeps,
-            {"calls": self.calls, "waited_s": self.waited_s, "wall_s": time.perf_counter() - started},
+            {
+                "calls": self.calls,
+                "waited_s": self.waited_s,
+                "local_calls": self.local_calls,
+                "wall_s": time.perf_counter() - started,
+            },
         )
 
     def serve(self) -> None:

@@ -169,6 +169,7 @@ def test_the_data_api_in_a_worker_rolls_back_what_an_invocation_left_open(
         lambda message: pytest.fail(f"a Data API call reached the harness: {message[1]}"),
     )
     assert done[2] is False
+    assert (done[-1]["calls"], done[-1]["local_calls"]) == (0, 2)  # begin and execute, both in the worker
     with psycopg.connect(postgres_server.dsn, dbname=fresh_database, autocommit=True) as conn:
         # rolled back at the invocation's end: the row is gone and its lock released (a second insert works)
         assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
