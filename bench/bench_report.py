@@ -70,7 +70,11 @@ about 15 %: figures are medians of 7-9 alternating prints of the same HTML (TapS
   `display: none` on the page (their layout objects survived between the two print passes: 0.83 to 0.70 s of
   renderer CPU per print before the counting pass was hidden; since then the two are equal).
 - Together: renderer main-thread CPU of a print 0.75-0.83 s before, 0.39-0.48 s after; PDF 545 to 316 KB,
-  the same 36 pages. What remains per print: style 45 ms, one layout 210 ms, pre-paint 26 ms, paint about
+  the same 36 pages. Everything `--report-dir` writes after the verdict (this script's AFTER_VERDICT, in fresh
+  processes, the source before this round from `git archive 1757d1e src` on PYTHONPATH, alternating with
+  the current one), three times as the load changed: median wall 0.89 to 0.61 s, 0.62 to 0.44 s, 1.17 to
+  0.99 s; median CPU 1.03 to 0.79 s, 0.66 to 0.48 s, 1.14 to 0.91 s (7, 8 and 10 runs each). What remains
+  per print: style 45 ms, one layout 210 ms, pre-paint 26 ms, paint about
   80 ms, writing the PDF about 120 ms; before it, Chromium's load 0.07-0.10 s, and the HTML 0.05 s in tapgate.
   The other formats (SARIF is 0.2 s of them) are written while Chromium prints.
 - Earlier: the page loaded hidden on screen (the load's layout and the screen layout after printing gone:
@@ -83,7 +87,11 @@ about 15 %: figures are medians of 7-9 alternating prints of the same HTML (TapS
   navigation to a small file:// page beside the engines (the report's renderer already started); the
   flags `--in-process-gpu`, `--disable-software-rasterizer`, `--renderer-process-limit=1` (start 0.23-0.26 s
   CPU each); SARIF, JUnit and Markdown writers imported beside the engines (0.15 s less CPU after the
-  verdict, 0.04 s less wall: the print is the critical path). Upper bounds of restructuring: the framework
+  verdict, 0.04 s less wall: the print is the critical path). A warm-up beside the engines: a fresh
+  renderer's first print of the report took 0.97 s of wall against 0.57 s for its second (0.68 against 0.53 s
+  of CPU), but a small page shown or printed in the report's CSS as the browser starts (0.08-0.15 s of CPU
+  there) gave no gain that held over two runs of 8-10 alternating gate-like runs; a page without the CSS,
+  none. Upper bounds of restructuring: the framework
   views' tables as plain blocks 0.04 s, every table of the report as inline text 0.09 s (unreadable); `<wbr>`
   as U+200B 0.06 s (pdftotext then copies 1,235 invisible characters into the ids). Earlier: the matrix as
   grid, flex or floats, `preferCSSPageSize` off, print media emulated before the load, no forced page
