@@ -43,6 +43,11 @@ moto's Step Functions interpreter deep-copies each state's input, output and con
 atoms without deepcopy's per-object dispatch, to the same result (the same values, aliasing kept through the
 same memo); anything else goes to copy.deepcopy. It is installed only in the interpreter's modules.
 
+moto's SES parses each raw message whole (MIME parts, base64 attachment) to read four headers: it gets them
+from a headers-only parse (`_ses_parses_headers_only`, the same header values, checked by a test). On the way
+out, the backends whose reset is only a rebuild (EC2's reloads the AMI catalogue) are dropped before moto
+resets them and drops them anyway (`forget_rebuilt_backends`).
+
 Inside `moto_dispatch_cached()` the three answers are kept: the URL table per backend class, keyed by the
 backend's url bases and paths (the Data API bridge changes `url_paths`: a changed table is rebuilt), the
 method names per class. Nothing about what moto answers changes: the same handlers get the same requests.
@@ -85,6 +90,7 @@ def moto_dispatch_cached() -> Iterator[None]:
 
     method_names = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
     with contextlib.ExitStack() as stack:
+        stack.callback(forget_rebuilt_backends)  # runs last, still inside mock_aws
         stack.enter_context(botocore_client_cached())
         stack.enter_context(mock.patch.object(S3Backend, "_url_module", property(lambda self: s3_urls)))
         stack.enter_context(mock.patch.object(BaseBackend, "urls", property(urls)))
@@ -97,8 +103,51 @@ def moto_dispatch_cached() -> Iterator[None]:
         stack.enter_context(
             mock.patch.object(Request, "from_primitives", _request_built_directly(Request.from_primitives))
         )
+        stack.enter_context(_ses_parses_headers_only())
         enrich = _enrich_only_xml(responses.BaseResponse._enrich_response)
         stack.enter_context(mock.patch.object(responses.BaseResponse, "_enrich_response", enrich))
+        yield
+
+
+def forget_rebuilt_backends() -> None:
+    """Drop the service backends whose reset only rebuilds them, before mock_aws resets them on exit.
+
+    moto's `BackendDict.reset` resets every region's backend and then drops them all; the base `reset` is
+    `__init__` again, so the rebuild is thrown away at once. For EC2 (the stack's VPC) it reloads moto's
+    AMI catalogue: ~0.4 s of every simulation's exit. Backends with their own `reset` (S3 closes its
+    temporary files) are left to it."""
+    from moto.core.base_backend import BackendDict, BaseBackend, backend_lock
+
+    with backend_lock:
+        for backends in BackendDict._instances:
+            if getattr(backends.backend, "reset", None) is BaseBackend.reset:
+                backends.clear()
+
+
+class _HeadersOnlyEmail:
+    """The `email` module as moto's SES models see it: `message_from_string` parses the headers only."""
+
+    def __getattr__(self, name: str) -> Any:
+        import email
+
+        return getattr(email, name)
+
+    @staticmethod
+    def message_from_string(text: str, *args: Any, **kwargs: Any) -> Any:
+        from email.parser import Parser
+
+        return Parser(*args, **kwargs).parsestr(text, headersonly=True)
+
+
+@contextlib.contextmanager
+def _ses_parses_headers_only() -> Iterator[None]:
+    """moto's `send_raw_email` parses the whole MIME message (Deliver's carries the report as a base64
+    attachment: ~1.5 ms a message, in the process that answers every call) and then reads only its From, To,
+    Cc and Bcc headers. The same parser with `headersonly=True` gives the same headers; the body is kept
+    unparsed, and moto stores the raw text it was given either way."""
+    import moto.ses.models as ses_models
+
+    with mock.patch.object(ses_models, "email", _HeadersOnlyEmail()):
         yield
 
 

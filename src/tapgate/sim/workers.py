@@ -58,6 +58,7 @@ class _Process:
         )
         theirs.close()
         self.conn = Connection(ours.detach())
+        self._asked_to_exit = False
         self.ready = False
 
     def wait_ready(self) -> None:
@@ -86,9 +87,15 @@ class _Process:
         detail = f": {lines[-1]}" if lines else ""
         return WorkerFailed(f"handler worker (pid {self.process.pid}) {what}{detail}")
 
-    def close(self) -> None:
+    def ask_to_exit(self) -> None:
+        if self._asked_to_exit:
+            return
+        self._asked_to_exit = True
         with contextlib.suppress(OSError):
             self.conn.send_bytes(dumps(("exit",)))
+
+    def close(self) -> None:
+        self.ask_to_exit()
         try:
             self.process.wait(5.0)
         except subprocess.TimeoutExpired:
@@ -135,8 +142,15 @@ class HandlerPool:
         finally:
             self._idle.put(worker)
 
-    def close(self) -> None:
+    def ask_to_exit(self) -> None:
+        """Tell every worker to exit, without waiting (each takes ~0.3 s: they do it side by side, while
+        the harness tears down the rest). No invocation may start after it."""
         self._closed.set()
+        for process in self._processes:
+            process.ask_to_exit()
+
+    def close(self) -> None:
+        self.ask_to_exit()
         for process in self._processes:
             process.close()
 

@@ -363,3 +363,80 @@ def test_the_interpreter_keeps_one_lambda_client_and_parsed_paths_only_while_on(
         assert lambda_eval_utils.boto_client_for("us-east-1", "lambda") is not first
         fresh = [json_path.extract_json(p, data) for p in PATHS]
     assert kept == fresh == [[{"id": 1}, {"id": 2}], "r", [2]]
+
+
+def test_backends_whose_reset_only_rebuilds_them_are_dropped_before_moto_resets(aws_credentials):
+    from moto.ec2.models import ec2_backends
+    from moto.s3.models import s3_backends
+
+    with mock_aws():
+        with moto_dispatch_cached():
+            boto3.client("ec2", region_name="eu-west-1").create_vpc(CidrBlock="10.9.0.0/16")
+            boto3.client("s3", region_name="eu-west-1").create_bucket(
+                Bucket="kept-until-reset", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            )
+            assert len(ec2_backends) == 1 and len(s3_backends) == 1
+        # on the way out: EC2's base reset (a rebuild, then dropped) is skipped; S3 closes its files itself
+        assert len(ec2_backends) == 0
+        assert len(s3_backends) == 1
+    assert len(s3_backends) == 0  # mock_aws's own reset still ran
+    with mock_aws():  # and the next mock starts empty
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        assert ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.9.0.0/16"]}])["Vpcs"] == []
+
+
+def _mime_messages() -> list[str]:
+    from email.header import Header
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    report = MIMEMultipart()
+    report["From"] = "Reports <reports@example.com>"
+    report["To"] = 'a@example.com, "B, Regulator" <b@example.org>'
+    report["Cc"] = "c@example.net"
+    report["Subject"] = str(Header("Rapport de conformité", "utf-8"))
+    report.attach(MIMEText("body\nTo: not-a-header@example.com\n"))
+    report.attach(MIMEApplication(b"%PDF-1.7 " + bytes(range(256)) * 40, Name="r.pdf"))
+    plain = MIMEText("no recipients in the headers")
+    plain["From"] = "reports@example.com"
+    folded = (
+        "From: reports@example.com\r\nTo: a@example.com,\r\n b@example.com\r\nBcc: z@example.com\r\n\r\nhi"
+    )
+    return [report.as_string(), plain.as_string(), folded]
+
+
+@pytest.mark.parametrize("raw", _mime_messages())
+def test_moto_ses_reads_the_same_headers_from_a_headers_only_parse(raw):
+    import email
+
+    from tapgate.sim.dispatch import _HeadersOnlyEmail
+
+    whole, headers = email.message_from_string(raw), _HeadersOnlyEmail().message_from_string(raw)
+    for name in ("from", "TO", "CC", "BCC", "subject"):
+        assert (name in whole) == (name in headers)
+        assert whole.get_all(name) == headers.get_all(name)
+
+
+def test_moto_ses_records_the_same_sends_with_and_without_the_caches(aws_credentials):
+    from moto.ses.models import ses_backends
+
+    messages = _mime_messages()  # once: each build draws new MIME boundaries
+
+    def sends() -> list[tuple]:
+        with mock_aws():
+            ses = boto3.client("ses", region_name="us-east-1")
+            ses.verify_email_identity(EmailAddress="reports@example.com")
+            for raw in messages:
+                ses.send_raw_email(RawMessage={"Data": raw})
+            unverified = messages[2].replace("reports@example.com", "x@example.com")
+            with pytest.raises(ses.exceptions.MessageRejected):  # From not verified: still refused
+                ses.send_raw_email(RawMessage={"Data": unverified})
+            sent = ses_backends["123456789012"]["us-east-1"].sent_messages
+            return [(m.source, list(m.destinations), m.raw_data) for m in sent]
+
+    plain = sends()
+    with moto_dispatch_cached():
+        cached = sends()
+    assert cached == plain
+    assert [len(d) for _, d, _ in plain] == [3, 0, 3]

@@ -157,6 +157,18 @@ def test_a_worker_that_dies_fails_its_caller(moto_s3, pool):
         pool.run(_job("h.dies", {}), _moto)
 
 
+def test_workers_told_to_exit_exit_and_take_no_more_invocations(lambdas):
+    from tapgate.sim.workers import HandlerPool, WorkerFailed
+
+    handlers = HandlerPool(2, str(lambdas), {"AWS_ACCESS_KEY_ID": "FOOBARKEY", "AWS_SECRET_ACCESS_KEY": "x"})
+    handlers.wait_ready()
+    handlers.ask_to_exit()  # both are told before either is waited for
+    assert [p.process.wait(10) for p in handlers._processes] == [0, 0]
+    with pytest.raises(WorkerFailed, match="closed"):
+        handlers.run(_job("h.put_get", {}), _moto)
+    handlers.close()  # and closing after it is quiet
+
+
 def test_the_data_api_in_a_worker_rolls_back_what_an_invocation_left_open(
     postgres_server, fresh_database, pool
 ):
