@@ -7,7 +7,8 @@ after (bench/_common.py), wall and CPU seconds of the process (CPU is what the d
 the machine), the time per stage, and per handler the invocations, wall and CPU seconds, CPU a report and
 the spread of an invocation's CPU. With --profile, where the time goes (cProfile, top 25): the main thread
 (startup, deploy, seed, evidence) and, separately, the handler invocations, which run on moto's execution
-thread. --json writes the figures; --write-docs rewrites the section.
+thread (and so with 0 handler workers). --workers N sets the handler worker processes (default: the
+harness's). --json writes the figures; --write-docs rewrites the section.
 Target (docs/benchmarks.md, "Simulation"): 2,000 reports in ≤ 60 s on 2 cores, startup included.
 Not a test: nothing here asserts a time.
 """
@@ -31,35 +32,30 @@ HEADING = "Simulation"
 # What the profiles showed and what was changed (the measured figures above it are the script's own).
 FINDINGS = """### Where the time goes
 
-- The handlers are most of the CPU; almost 90 % of a handler's time is inside botocore and moto (7.2 AWS
-  calls a report since 2026-11-28, 8.6 before and 9 on 2026-11-27: `bench/bench_handler_calls.py`). What
-  is left per call is spread thin: botocore serialising, signing and parsing, moto building a werkzeug
-  request, routing and answering; SES's MIME parse of each message.
-- Everything runs on one core: moto's Distributed Map starts up to `MaxConcurrency` (10) batch workers on
-  threads, but the harness runs one handler at a time (its runtime lock: a handler's environment, stdout
-  capture and fault counters are per process), and in threads they would only overlap PostgreSQL's share
-  (a few percent): handlers are Python holding the GIL, and moto's state lives in the process.
-- Outside the handlers: deploy (create_stack, what moto drops, db_init) ~7 s on a quiet machine, seed
-  ~5-7 s, imports; the evidence stage reads S3's versions and SES's messages from moto's stores and the
-  rows with seven queries (it listed versions through the API before: moto deep-copies the whole bucket
-  for each page of 100 and round-trips every timestamp through dateutil, about 1 ms a version, 7.4 s of
-  the 2,000-report day on 2026-11-27).
+- Two processes' worth of Python on two cores. The handlers run in worker processes (default 4 on 2
+  cores: `--workers`); their AWS calls come back to the harness's process, which answers them from moto's
+  state with moto's own stubber, and runs moto's Step Functions interpreter. Data API calls are answered in
+  the workers, on the same PostgreSQL with the same bridge code (unless a fault plan can fail them).
+- The harness's process is the busier side (~35 s CPU of a ~52-57 s day, each call ~2.5 ms: moto's S3
+  and SES, the bucket policy evaluation, the interpreter); a worker's call waits ~5-6 ms for it. With one
+  worker more than there are calls in flight the harness is rarely idle: 3 workers 54.8-62.0 s, 4 workers
+  51.6-58.3 s over alternating runs on 2026-11-28 (docs/benchmarks.md).
+- The workers' CPU (~50 s, the seed process included) is botocore serialising, signing and parsing,
+  psycopg and the handlers' own work (rendering, rules). Calls a report that reach the harness: Deliver
+  2.9, Generate 1.0, Validate 1.0, Confirm 1.0 (`bench/bench_handler_calls.py` counts every call).
+- Startup: PostgreSQL's initdb on a thread while moto's CloudFormation models import (~3 s), the deploy
+  (~3 s), the seed generated on the second core and inserted (~2.5 s); the evidence stage ~0.2 s; exit
+  ~0.5 s (the workers exit side by side; moto's rebuild of backends it then drops is skipped).
 
-### What changed, and what would get under 60 s
+### What changed, and what is left
 
-- Deliver: 12 → 5 calls a report (one claim statement, one record statement; claims stay per report);
-  Generate reads its batch's rows in keyset pages; the Data API bridge reuses an ended transaction's
-  connection; `src/tapgate/sim/dispatch.py` keeps what moto and botocore recompute per call although it
-  cannot change (tested output-identical). The 2,000-report day went from 242.3 s (2026-11-27 20:19 UTC,
-  quiet) to 126.5 s wall / 119.2 s CPU (23:46 UTC, load 0.33: postgres 1.2, deploy 7.5, seed 7.1,
-  execution 100.9, evidence 7.4 s).
-- Evidence: S3's versions read from moto's store instead of listed through the API (checked equal by
-  tests/unit/sim/test_evidence_reads.py). The old and the new `collect()` alternating three times on one
-  200-report day: 0.297 -> 0.014 s CPU, 0.91 -> 0.067 s wall (2026-11-28 01:25 UTC, load 5.0: contended).
-- Under 60 s would take running the handlers in worker processes against a moto server (the second core,
-  no shared GIL; the harness's patches would have to live in the server), or fewer AWS calls a report in
-  production terms (SES v2's JSON `SendEmail`; Confirm's receipt per batch): both change what the template
-  grants and what the cross-check reads."""
+- 2026-11-27: 242.3 s. 2026-11-28 02:22 UTC: 99.3 s (fewer calls a report, the harness's own time, the
+  evidence stage, the seed on the second core). 2026-11-28 12:10-13:35 UTC: 51.5-58.3 s (handler worker
+  processes; moto's requests built without werkzeug's EnvironBuilder; the interpreter's Lambda client and
+  JSONPaths kept; SES's headers-only parse; the cheaper exit).
+- Left: the harness is one process under one GIL; more of its time would go only by moving moto's state
+  into several processes, which moto does not support. `--profile` runs the handlers in-process (0
+  workers) so that cProfile sees them."""
 
 
 def main(argv: list[str] | None = None) -> int:

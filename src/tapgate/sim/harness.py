@@ -41,11 +41,12 @@ SWITCH_INTERVAL_S = 0.0005  # with handler workers (see `_handler_pool`)
 
 
 def default_workers() -> int:
-    """Handler worker processes by default: on two or more cores, one more than the cores (at most 3), so
-    that while two compute a third has a call waiting for this process, which answers them all; on one
-    core none (the handlers run in this process)."""
+    """Handler worker processes by default: on two or more cores, two more than the cores (at most 4), so
+    that while some compute, others have calls waiting for this process, which answers them all and is the
+    busier side; on one core none (the handlers run in this process). 2,000 reports on 2 cores: 3 workers
+    56-62 s, 4 workers 52-58 s (docs/benchmarks.md)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(cores + 1, 3) if cores >= 2 else 0
+    return min(cores + 2, 4) if cores >= 2 else 0
 
 
 class SimulationError(RuntimeError):
@@ -186,6 +187,8 @@ class SimStack:
         self.session = boto3.Session(region_name=REGION)
         with self._stage("deploy"):
             self._deploy()
+        if self.pool is not None:  # on close, first of all: the workers exit while the rest is torn down
+            self._exit.callback(self.pool.ask_to_exit)
 
     def _worker_data_api(self) -> dict[str, str]:
         """Workers answer the Data API themselves, on the same PostgreSQL, with the same bridge code: its
