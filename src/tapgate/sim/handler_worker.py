@@ -27,11 +27,10 @@ import json
 import os
 import sys
 import time
-import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tapgate.sim.runtime import CRASH_ERROR_TYPE, FakeLambdaContext, SimulatedCrash
+from tapgate.sim.runtime import FakeLambdaContext, lambda_outcome
 from tapgate.sim.workers import dumps, loads
 
 DATA_API_EVENT = "before-send.rds-data."
@@ -149,22 +148,14 @@ class Worker:
         os.environ.update(self.base_env)
         os.environ.update(job["env"])
         self.capture.buffer_ = buffer
-        try:
+
+        def call() -> Any:
             module_name, _, attr = job["handler"].rpartition(".")
             handler = getattr(importlib.import_module(module_name), attr)
-            context = FakeLambdaContext(**job["context"])
-            payload, errored, error_type = handler(json.loads(job["event"] or "{}"), context), False, None
-        except SimulatedCrash as crash:
-            payload = {"errorType": CRASH_ERROR_TYPE, "errorMessage": str(crash)}
-            errored, error_type = True, CRASH_ERROR_TYPE
-        except Exception as exc:  # noqa: BLE001 - every handler error becomes a Lambda error payload
-            error_type = type(exc).__name__
-            payload = {
-                "errorType": error_type,
-                "errorMessage": str(exc),
-                "stackTrace": traceback.format_exception(exc)[-3:],
-            }
-            errored = True
+            return handler(json.loads(job["event"] or "{}"), FakeLambdaContext(**job["context"]))
+
+        try:
+            payload, errored, error_type = lambda_outcome(call)
         finally:
             self.capture.buffer_ = None
             if self.bridge is not None:  # what this invocation left open is abandoned: expired now

@@ -36,6 +36,23 @@ class SimulatedCrash(BaseException):
 CRASH_ERROR_TYPE = "Runtime.ExitError"  # what Lambda reports when the runtime process dies
 
 
+def lambda_outcome(call: Callable[[], Any]) -> tuple[Any, bool, str | None]:
+    """Run a handler as Lambda's runtime reports it: (payload, errored, errorType). A handler's exception
+    becomes Lambda's error payload (type, message, the end of the stack trace); a simulated crash, the
+    runtime dying."""
+    try:
+        return call(), False, None
+    except SimulatedCrash as crash:
+        return {"errorType": CRASH_ERROR_TYPE, "errorMessage": str(crash)}, True, CRASH_ERROR_TYPE
+    except Exception as exc:  # noqa: BLE001 - every handler error becomes a Lambda error payload
+        payload = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_exception(exc)[-3:],
+        }
+        return payload, True, type(exc).__name__
+
+
 @dataclass
 class Invocation:
     function: str  # the function's logical id where known, else its name
@@ -128,18 +145,7 @@ class LambdaRuntime:
                 try:
                     if self.before_invoke:
                         self.before_invoke(logical)
-                    payload, errored, error_type = self._call(fn, event), False, None
-                except SimulatedCrash as crash:
-                    payload = {"errorType": CRASH_ERROR_TYPE, "errorMessage": str(crash)}
-                    errored, error_type = True, CRASH_ERROR_TYPE
-                except Exception as exc:  # noqa: BLE001 - every handler error becomes a Lambda error payload
-                    error_type = type(exc).__name__
-                    payload = {
-                        "errorType": error_type,
-                        "errorMessage": str(exc),
-                        "stackTrace": traceback.format_exception(exc)[-3:],
-                    }
-                    errored = True
+                    payload, errored, error_type = lambda_outcome(lambda: self._call(fn, event))
                 finally:
                     self.current.function = None
             output = buffer.getvalue()
