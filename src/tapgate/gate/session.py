@@ -167,12 +167,32 @@ def _write_report_dir(directory: Path, result) -> None:
 
 
 def _interrupt_on_sigterm() -> None:
-    """CI cancels with SIGTERM: turn it into KeyboardInterrupt so running engines are killed, not orphaned."""
+    """CI cancels with SIGTERM, a user with Ctrl-C: either becomes KeyboardInterrupt in the main thread, so
+    that running engines are killed, not orphaned.
+
+    Not while the main thread is inside an import: an exception raised there at the wrong instruction
+    leaves the module's import lock held, and the threads that import the same module (the catalog's,
+    the engines' result model) wait for it forever, with the gate waiting for them (seen: 1 run in 40
+    hung after SIGTERM). The signal is then sent again 20 ms later, until the import is over."""
+    import os
     import signal
     import threading
 
-    def interrupt(_signum, _frame):
+    def interrupt(signum, frame):
+        if _importing(frame):
+            threading.Timer(0.02, os.kill, (os.getpid(), signum)).start()
+            return
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
+
+
+def _importing(frame) -> bool:
+    """Whether `frame` or one of its callers is in Python's import machinery."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False

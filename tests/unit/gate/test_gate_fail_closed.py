@@ -146,3 +146,29 @@ def test_sigterm_kills_running_engines(tmp_path):
     assert b"interrupted" in err
     time.sleep(0.5)
     assert _processes_with(marker) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupt_during_an_import_comes_once_the_import_is_over(tmp_path, monkeypatch, signum):
+    """Raised inside the import machinery, KeyboardInterrupt can leave a module lock held and the gate's
+    threads waiting on it forever: the gate's handler lets the import finish, then interrupts."""
+    import importlib
+
+    from tapgate.gate.session import _interrupt_on_sigterm
+
+    name = f"interrupted_import_{signum}"
+    (tmp_path / f"{name}.py").write_text(
+        f"import os, time\nos.kill(os.getpid(), {int(signum)})\ntime.sleep(0.3)\nWHOLE = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _interrupt_on_sigterm()
+        with pytest.raises(KeyboardInterrupt):
+            importlib.import_module(name)
+            time.sleep(5)  # the interrupt arrives here, after the import
+        assert sys.modules[name].WHOLE
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+        sys.modules.pop(name, None)
