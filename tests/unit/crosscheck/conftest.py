@@ -30,6 +30,19 @@ class ProjectCopy:
         assert old in text, f"{old!r} not in {relative}"
         path.write_text(text.replace(old, new, 1))
 
+    def add_sns_publish(self) -> None:
+        """work.py publishes to SNS, an action its role (WorkRole) does not grant."""
+        self.edit_code(
+            "work.py",
+            '    return {"ok": True}',
+            '    client("sns").publish(TopicArn="t", Message="m")\n    return {"ok": True}',
+        )
+        self.edit_code(
+            "work.py",
+            "from common.aws import Db, put, setting",
+            "from common.aws import Db, client, put, setting",
+        )
+
     def findings(self, reports_per_day: int = 2_000, code: bool = True):
         from tapgate import template
         from tapgate.crosscheck import check

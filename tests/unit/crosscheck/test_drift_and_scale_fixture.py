@@ -109,16 +109,7 @@ def test_cli_exits_1_and_names_the_missing_action(mini, capsys):
     from tapgate.cli import main
 
     assert main(["crosscheck", str(mini.template_path)]) == 0
-    mini.edit_code(
-        "work.py",
-        '    return {"ok": True}',
-        '    client("sns").publish(TopicArn="t", Message="m")\n    return {"ok": True}',
-    )
-    mini.edit_code(
-        "work.py",
-        "from common.aws import Db, put, setting",
-        "from common.aws import Db, client, put, setting",
-    )
+    mini.add_sns_publish()
     capsys.readouterr()
     assert main(["crosscheck", str(mini.template_path), "--format", "json"]) == 1
     out = json.loads(capsys.readouterr().out)

@@ -14,16 +14,7 @@ def test_untouched_fixture_has_no_failure(mini):
 
 
 def test_a_new_boto3_call_the_role_lacks_is_missing_with_its_code_location(mini):
-    mini.edit_code(
-        "work.py",
-        '    return {"ok": True}',
-        '    client("sns").publish(TopicArn="t", Message="m")\n    return {"ok": True}',
-    )
-    mini.edit_code(
-        "work.py",
-        "from common.aws import Db, put, setting",
-        "from common.aws import Db, client, put, setting",
-    )
+    mini.add_sns_publish()
     findings = [f for f in mini.findings() if f.status.value == "FAIL"]
     assert {(f.rule, f.resource, f.extra["action"]) for f in findings} == {
         (MISSING, "WorkRole", "sns:Publish")
