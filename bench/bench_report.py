@@ -101,6 +101,14 @@ about 15 %: figures are medians of 7-9 alternating prints of the same HTML (TapS
   at best on idle cores; no gain at the median under this load). It needs the halves merged (pypdf, a new
   pinned dependency, or by hand: Chromium writes no object streams), the named destinations of links that
   cross the halves rewritten, and "Page N of M" stamped after the merge (neither half knows N's offset or M).
+  Measured again on a quiet machine (2026-11-28 17:25 UTC, /tmp script, two prestarted browsers, 8
+  alternating rounds): the whole print 0.44 s median, the two halves (cover to framework views, 20 pages;
+  register to the end, 16 pages) at once 0.35 s, before any merge and with no other work on the cores; after
+  the verdict tapgate renders the other formats on the second core meanwhile (0.2 s CPU). At most 0.1 s,
+  less the merge: not done.
+- A navigation to a small file:// page beside the engines, measured again with a timeline of the DevTools
+  calls after the verdict (4 alternating pairs): the report's navigation 40-70 ms to 7-33 ms, but the load
+  and print after it no faster, inside a noise of 0.53-1.04 s per run.
 - WeasyPrint was not measured: it needs Pango from the system and lays out in Python.
 - Cached runs: a re-run whose HTML is unchanged reads the PDF back (`pdf: same HTML again`, `(cached
   again)`). The first cached run after a fresh one says the result came from the cache, so its HTML is new
