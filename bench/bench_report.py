@@ -96,7 +96,11 @@ about 15 %: figures are medians of 7-9 alternating prints of the same HTML (TapS
   as U+200B 0.06 s (pdftotext then copies 1,235 invisible characters into the ids). Earlier: the matrix as
   grid, flex or floats, `preferCSSPageSize` off, print media emulated before the load, no forced page
   breaks, no repeated table headers, `--font-render-hinting=none`, `--single-process`, `--no-zygote`, tagged
-  PDF (half again the print, four times the file).
+  PDF (half again the print, four times the file). Measured 2026-11-29 02:00 UTC on a quiet machine (/tmp
+  scripts, one prestarted browser, 8 alternating prints of the same HTML): load and print 0.40 s median as
+  it is, 0.45 s with `text-rendering: optimizeSpeed`, 0.40 s with kerning and ligatures off (CPU 0.47, 0.52,
+  0.49 s); Chromium with /dev/shm (without `--disable-dev-shm-usage`), 12 fresh browsers each: first print
+  0.505 s median against 0.506 s, second 0.48 against 0.47 s.
 - Not done: printing two halves of the report in two renderers at once (whole 0.78 s, halves together 0.47 s
   at best on idle cores; no gain at the median under this load). It needs the halves merged (pypdf, a new
   pinned dependency, or by hand: Chromium writes no object streams), the named destinations of links that
